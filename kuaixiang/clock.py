@@ -1,0 +1,37 @@
+"""The one injectable clock. Production reads the wall clock; tests and drills move it.
+
+Code asks ``clock.now()`` instead of ``timezone.now()`` so that a test can travel in time
+(``time-machine``) and a drill can replay a surge at its own pace.
+"""
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_override: Callable[[], datetime] | None = None
+
+
+def now() -> datetime:
+    """Return the current aware UTC instant."""
+    return _override() if _override else timezone.now()
+
+
+def local_now() -> datetime:
+    return now().astimezone(SHANGHAI)
+
+
+@contextmanager
+def frozen(at: datetime):
+    """Make ``now()`` return ``at`` inside the block."""
+    global _override
+    previous = _override
+    _override = lambda: at  # noqa: E731
+    try:
+        yield
+    finally:
+        _override = previous

@@ -1,0 +1,161 @@
+"""Reads of complaints, always through the caller's data scope."""
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+
+from kuaixiang import clock
+from kuaixiang.complaints.lifecycle import OPEN, State
+from kuaixiang.complaints.models import Complaint, ComplaintEvent
+from kuaixiang.errors import InvalidInput, NotFound
+from kuaixiang.org.scope import scope_for
+
+_NUMBER = re.compile(r"TS\d{14,}", re.IGNORECASE)
+_PHONE = re.compile(r"[\d\-+ ]{7,20}")
+LIST_FIELDS = (
+    "id",
+    "number",
+    "status",
+    "channel",
+    "severity",
+    "complainant_name",
+    "complainant_phone",
+    "anonymous",
+    "subject",
+    "description",
+    "received_at",
+    "due_at",
+    "category__id",
+    "category__full_name",
+    "department__id",
+    "department__name",
+    "assignee__id",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+)
+
+
+def complaints_visible(user) -> QuerySet[Complaint]:
+    return Complaint.objects.filter(scope_for(user).complaint_filter())
+
+
+@dataclass
+class ComplaintFilters:
+    status: list[str] = field(default_factory=list)
+    category_id: int | None = None
+    department_id: int | None = None
+    channel: str | None = None
+    severity: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    q: str | None = None
+    overdue: bool | None = None
+    assignee_id: int | None = None
+    intake_department_id: int | None = None
+
+
+def _search(qs: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:
+    text = text.strip()
+    if _NUMBER.fullmatch(text):
+        return qs.filter(number=text.upper())
+    if _PHONE.fullmatch(text):
+        from kuaixiang.complaints.phone import normalise_phone
+
+        try:
+            return qs.filter(complainant_phone=normalise_phone(text))
+        except InvalidInput:
+            pass
+    return qs.filter(Q(description__icontains=text) | Q(subject__icontains=text) | Q(complainant_name=text))
+
+
+def complaints_filtered(user, filters: ComplaintFilters) -> QuerySet[Complaint]:
+    qs = complaints_visible(user)
+    if filters.status:
+        qs = qs.filter(status__in=filters.status)
+    if filters.category_id:
+        from kuaixiang.triage.models import Category
+
+        path = Category.objects.filter(pk=filters.category_id).values_list("path", flat=True).first()
+        qs = qs.filter(category__path__startswith=path) if path else qs.none()
+    for name in ("department_id", "channel", "severity", "assignee_id", "intake_department_id"):
+        value = getattr(filters, name)
+        if value:
+            qs = qs.filter(**{name: value})
+    if filters.received_from:
+        qs = qs.filter(received_at__gte=filters.received_from)
+    if filters.received_to:
+        qs = qs.filter(received_at__lt=filters.received_to)
+    if filters.overdue is not None:
+        overdue = Q(due_at__lt=clock.now(), closed_at__isnull=True)
+        qs = qs.filter(overdue) if filters.overdue else qs.exclude(overdue)
+    if filters.q:
+        qs = _search(qs, filters.q)
+    return qs
+
+
+def encode_cursor(complaint_received_at: datetime, complaint_id: int) -> str:
+    raw = f"{complaint_received_at.isoformat()}|{complaint_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, pk = raw.partition("|")
+        return datetime.fromisoformat(at), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("invalid_cursor", "分页游标无效") from None
+
+
+@dataclass
+class Page:
+    items: list[dict]
+    next_cursor: str | None
+
+
+def complaints_page(user, filters: ComplaintFilters, *, cursor: str | None = None, limit: int = 50) -> Page:
+    """One page, newest received first, keyset-paginated: cost does not grow with the offset."""
+    qs = complaints_filtered(user, filters)
+    if cursor:
+        at, pk = decode_cursor(cursor)
+        qs = qs.filter(Q(received_at__lt=at) | Q(received_at=at, id__lt=pk))
+    rows = list(qs.order_by("-received_at", "-id").values(*LIST_FIELDS)[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1]["received_at"], rows[-1]["id"]) if more else None
+    return Page(rows, next_cursor)
+
+
+def complaint_detail(user, complaint_id: int) -> Complaint:
+    complaint = (
+        complaints_visible(user)
+        .select_related("category", "department", "intake_department", "registered_by", "assignee", "merged_into")
+        .filter(pk=complaint_id)
+        .first()
+    )
+    if complaint is None:
+        raise NotFound("complaint_not_found", "工单不存在或不在您的数据范围内", {"id": complaint_id})
+    return complaint
+
+
+def complaint_timeline(complaint: Complaint) -> list[ComplaintEvent]:
+    return list(ComplaintEvent.objects.filter(complaint=complaint).select_related("actor").order_by("at", "id"))
+
+
+def queue_counts(user) -> dict[str, int]:
+    """Counts per status in the user's scope, plus 'mine' (assigned to the user, open)."""
+    qs = complaints_visible(user)
+    counts = dict(qs.values_list("status").annotate(n=Count("id")).order_by())
+    counts["mine"] = qs.filter(assignee=user, status__in=list(OPEN)).count()
+    counts["open"] = sum(n for s, n in counts.items() if s in {x.value for x in OPEN})
+    counts["overdue"] = qs.filter(due_at__lt=clock.now(), closed_at__isnull=True).count()
+    return counts
+
+
+OPEN_STATES = [s.value for s in OPEN]
+STATE_VALUES = [s.value for s in State]

@@ -1,0 +1,178 @@
+"""Queue notifications in the outbox (inside the caller's transaction) and deliver them."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+
+from kuaixiang import clock
+from kuaixiang.notify import routing
+from kuaixiang.notify.channels import deliver_email, deliver_webhook
+from kuaixiang.notify.models import Notification, WebhookEndpoint
+from kuaixiang.org.models import Staff
+
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+
+
+def _recipients(complaint, action: str, actor) -> list:
+    """Users to tell about ``action`` on ``complaint``, without the actor himself."""
+    wanted = Q(pk__in=[])
+    roles = routing.HANDLING_DEPARTMENT.get(action)
+    if roles and complaint.department_id:
+        wanted |= Q(department_id=complaint.department_id, role__in=roles)
+    roles = routing.INTAKE_DEPARTMENT.get(action)
+    if roles:
+        wanted |= Q(department_id=complaint.intake_department_id, role__in=roles)
+    user_ids = set(Staff.objects.filter(wanted, user__is_active=True).values_list("user_id", flat=True))
+    if action in routing.TO_ASSIGNEE and complaint.assignee_id:
+        user_ids.add(complaint.assignee_id)
+    if action not in ("register",):
+        user_ids.add(complaint.registered_by_id)
+    user_ids.discard(getattr(actor, "pk", None))
+    from django.contrib.auth import get_user_model
+
+    return list(get_user_model().objects.filter(pk__in=user_ids, is_active=True).only("id", "email"))
+
+
+def _message(complaint, action_label: str, actor, note: str) -> tuple[str, str]:
+    who = (actor.get_full_name() or actor.username) if actor else "系统"
+    subject = f"【{complaint.number}】{action_label}"
+    lines = [f"工单 {complaint.number} {action_label}（{who}）", f"状态：{complaint.get_status_display()}"]
+    if complaint.department_id:
+        lines.append(f"处理部门：{complaint.department}")
+    if note:
+        lines.append(note)
+    lines.append(f"内容：{complaint.description[:200]}")
+    return subject, "\n".join(lines)
+
+
+def notifications_queue(*, complaint, action: str, action_label: str, actor, note: str = "") -> list[Notification]:
+    """Write outbox rows for one complaint action; deliveries start after commit."""
+    now = clock.now()
+    subject, body = _message(complaint, action_label, actor, note)
+    link = f"/complaints/{complaint.pk}/"
+    rows: list[Notification] = []
+    for user in _recipients(complaint, action, actor):
+        rows.append(
+            Notification(
+                channel=Notification.Channel.INBOX,
+                recipient=user,
+                subject=subject,
+                body=body,
+                link=link,
+                complaint=complaint,
+                status=Notification.Status.SENT,
+                created_at=now,
+                sent_at=now,
+            )
+        )
+        if user.email and action in routing.EMAIL_ACTIONS:
+            rows.append(
+                Notification(
+                    channel=Notification.Channel.EMAIL,
+                    recipient=user,
+                    address=user.email,
+                    subject=subject,
+                    body=body,
+                    link=link,
+                    complaint=complaint,
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
+    hooks = WebhookEndpoint.objects.filter(active=True).filter(
+        Q(department__isnull=True) | Q(department_id=complaint.department_id)
+    )
+    for hook in hooks:
+        if hook.actions and action not in hook.actions:
+            continue
+        rows.append(
+            Notification(
+                channel=Notification.Channel.WEBHOOK,
+                webhook=hook,
+                address=hook.url,
+                subject=subject,
+                body=body,
+                link=link,
+                complaint=complaint,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    Notification.objects.bulk_create(rows)
+    outbound = [str(n.pk) for n in rows if n.status == Notification.Status.PENDING]
+    if outbound:
+        transaction.on_commit(lambda: _schedule(outbound))
+    return rows
+
+
+def _schedule(ids: list[str]) -> None:
+    from kuaixiang.notify.tasks import deliver_notifications
+
+    deliver_notifications(ids)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next try after ``attempts`` failures: 30 s, 60 s, 120 s … capped at 1 h."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+
+
+def notification_deliver(*, notification_id) -> str | None:
+    """Try one outbox message once; return its new status, or None if another worker holds it.
+
+    The claim is a compare-and-set on (status, attempts), so two workers never send the same
+    try; a receiver still drops repeats by the message id we send (at-least-once).
+    """
+    now = clock.now()
+    row = Notification.objects.filter(pk=notification_id).select_related("webhook").first()
+    if row is None or row.status not in (Notification.Status.PENDING, Notification.Status.SENDING):
+        return None
+    if row.next_attempt_at and row.next_attempt_at > now:
+        return None
+    claimed = Notification.objects.filter(pk=row.pk, status=row.status, attempts=row.attempts).update(
+        status=Notification.Status.SENDING, attempts=row.attempts + 1, next_attempt_at=now + backoff(row.attempts + 1)
+    )
+    if claimed != 1:
+        return None
+    attempts = row.attempts + 1
+    try:
+        if row.channel == Notification.Channel.EMAIL:
+            deliver_email(row)
+        elif row.channel == Notification.Channel.WEBHOOK:
+            deliver_webhook(row)
+    except Exception as exc:  # noqa: BLE001 — any failure of the far side is recorded and retried
+        final = attempts >= settings.KX_OUTBOX_MAX_ATTEMPTS
+        Notification.objects.filter(pk=row.pk).update(
+            status=Notification.Status.FAILED if final else Notification.Status.PENDING,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            next_attempt_at=None if final else now + backoff(attempts),
+        )
+        return Notification.Status.FAILED if final else Notification.Status.PENDING
+    Notification.objects.filter(pk=row.pk).update(
+        status=Notification.Status.SENT, sent_at=clock.now(), last_error="", next_attempt_at=None
+    )
+    return Notification.Status.SENT
+
+
+def outbox_due_ids(limit: int = 500) -> list:
+    """Outbox messages whose next try is due (including ones a dead worker left in 'sending')."""
+    return list(
+        Notification.objects.filter(
+            status__in=[Notification.Status.PENDING, Notification.Status.SENDING], next_attempt_at__lte=clock.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def inbox_unread_count(user) -> int:
+    return Notification.objects.filter(recipient=user, channel=Notification.Channel.INBOX, read_at__isnull=True).count()
+
+
+def inbox_mark_read(*, user, notification_ids=None) -> int:
+    qs = Notification.objects.filter(recipient=user, channel=Notification.Channel.INBOX, read_at__isnull=True)
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=notification_ids)
+    return qs.update(read_at=clock.now())
