@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "kuaixiang.notify",
     "kuaixiang.api",
     "kuaixiang.web",
+    "kuaixiang.demo",
 ]
 
 MIDDLEWARE = [
