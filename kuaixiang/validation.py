@@ -61,6 +61,23 @@ def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
     return out
 
 
+def reject_nul(value: Any) -> Any:
+    """Return ``value`` unchanged; raise ``InvalidInput("nul_character")`` if a NUL character hides in
+    any string, key or item of it. PostgreSQL cannot store NUL in text or JSON columns."""
+    pending = [value]  # a stack, not recursion: JSON may nest deeper than the recursion limit
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise InvalidInput("nul_character", "内容不能包含空字符（\\u0000）")
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return value
+
+
 def invalid_input(errors: list[dict[str, Any]]) -> InvalidInput:
     fields = field_errors(errors)
     summary = "；".join(f"{f['field']}：{f['message']}" if f["field"] else f["message"] for f in fields[:5])

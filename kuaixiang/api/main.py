@@ -6,7 +6,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from kuaixiang.api.services import token_user
-from kuaixiang.errors import DomainError
+from kuaixiang.errors import DomainError, InvalidInput
 from kuaixiang.validation import invalid_input
 
 
@@ -18,7 +18,23 @@ class BearerAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class KuaixiangAPI(NinjaAPI):
+    def validation_error_from_error_contexts(self, error_contexts):
+        """Keep the ``InvalidInput`` our validators raise (ninja turns it into a string), so that its
+        code (``invalid_phone``, ``received_in_future`` …) reaches the client instead of ``invalid_value``."""
+        error = super().validation_error_from_error_contexts(error_contexts)
+        originals = [
+            (item.get("ctx") or {}).get("error")
+            for context in error_contexts
+            for item in context.pydantic_validation_error.errors(include_url=False)
+        ]
+        for item, original in zip(error.errors, originals, strict=True):
+            if isinstance(original, InvalidInput):
+                item["ctx"]["error"] = original
+        return error
+
+
+api = KuaixiangAPI(
     title="快响 kuaixiang API",
     version="1",
     description="投诉快速响应与危机管理服务接口。错误统一为 `{code, message, details}`。",
@@ -76,3 +92,7 @@ api.add_router("/auth", auth.router)
 api.add_router("/complaints", complaints.router)
 api.add_router("/", org.router)
 api.add_router("/notifications", notifications.router)
+
+from kuaixiang.sla import api as sla_api  # noqa: E402
+
+api.add_router("/calendar", sla_api.router)

@@ -3,7 +3,9 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
+
+from kuaixiang.validation import reject_nul
 
 
 class Error(Schema):
@@ -15,6 +17,11 @@ class Error(Schema):
 class TokenIn(Schema):
     username: str = Field(..., min_length=1, max_length=150)
     password: str = Field(..., min_length=1, max_length=200)
+
+    @field_validator("username", "password")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        return reject_nul(value)
 
 
 class TokenOut(Schema):

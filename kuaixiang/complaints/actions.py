@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from kuaixiang.validation import invalid_input
+from kuaixiang.validation import invalid_input, reject_nul
 
 MAX_TEXT = 10_000
 Text = Field(..., min_length=1, max_length=MAX_TEXT)
@@ -12,6 +12,11 @@ Text = Field(..., min_length=1, max_length=MAX_TEXT)
 
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        return reject_nul(data)
 
 
 class NoPayload(_Payload):

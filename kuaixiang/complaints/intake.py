@@ -11,7 +11,7 @@ from kuaixiang import clock
 from kuaixiang.complaints.models import Channel, Severity
 from kuaixiang.complaints.phone import normalise_phone
 from kuaixiang.errors import InvalidInput
-from kuaixiang.validation import invalid_input
+from kuaixiang.validation import invalid_input, reject_nul
 
 MAX_TEXT = 10_000
 MAX_EXTRA_JSON = 10_000
@@ -42,6 +42,11 @@ class ComplaintInput(BaseModel):
     severity: Severity = Severity.GENERAL
     extra: dict[str, Any] = Field(default_factory=dict, description="扩展字段，如产品、批次号、发货日期")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        return reject_nul(data)
+
     @field_validator("complainant_phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
@@ -65,7 +70,12 @@ class ComplaintInput(BaseModel):
     @field_validator("extra")
     @classmethod
     def _extra(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if len(json.dumps(value, ensure_ascii=False)) > MAX_EXTRA_JSON:
+        try:
+            size = len(json.dumps(value, ensure_ascii=False, allow_nan=False))
+        except (ValueError, RecursionError):
+            # NaN/Infinity parse from a lenient JSON body but no database accepts them in JSON.
+            raise InvalidInput("extra_not_json", "扩展字段只能包含标准 JSON 值（不支持 NaN、Infinity 或过深的嵌套）") from None
+        if size > MAX_EXTRA_JSON:
             raise InvalidInput("extra_too_large", f"扩展字段过大，最多 {MAX_EXTRA_JSON} 个字符")
         return value
 

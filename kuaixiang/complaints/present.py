@@ -13,8 +13,13 @@ def _ref(pk, name):
     return {"id": pk, "name": name} if pk else None
 
 
+def person_name(user) -> str:
+    """Chinese order, family name first (王丽), as ``list_item`` shows assignees; else the username."""
+    return f"{user.last_name}{user.first_name}".strip() or user.username
+
+
 def _person(user) -> dict | None:
-    return {"id": user.pk, "name": user.get_full_name() or user.username} if user else None
+    return {"id": user.pk, "name": person_name(user)} if user else None
 
 
 def phone_for(role: str, phone: str) -> str:

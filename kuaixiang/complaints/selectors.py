@@ -4,7 +4,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Count, Q, QuerySet
 
@@ -59,8 +59,18 @@ class ComplaintFilters:
     intake_department_id: int | None = None
 
 
+def _instant(value: datetime, field: str) -> datetime:
+    """Return ``value`` as UTC (naive means Shanghai time); InvalidInput if UTC cannot hold it."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=clock.SHANGHAI)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+08:00 falls before year 1 in UTC
+        raise InvalidInput("datetime_out_of_range", "时间超出可处理的范围", {"field": field}) from None
+
+
 def _search(qs: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:
-    text = text.strip()
+    text = text.replace("\x00", "").strip()  # PostgreSQL cannot take NUL in a query parameter
     if _NUMBER.fullmatch(text):
         return qs.filter(number=text.upper())
     if _PHONE.fullmatch(text):
@@ -87,9 +97,9 @@ def complaints_filtered(user, filters: ComplaintFilters) -> QuerySet[Complaint]:
         if value:
             qs = qs.filter(**{name: value})
     if filters.received_from:
-        qs = qs.filter(received_at__gte=filters.received_from)
+        qs = qs.filter(received_at__gte=_instant(filters.received_from, "received_from"))
     if filters.received_to:
-        qs = qs.filter(received_at__lt=filters.received_to)
+        qs = qs.filter(received_at__lt=_instant(filters.received_to, "received_to"))
     if filters.overdue is not None:
         overdue = Q(due_at__lt=clock.now(), closed_at__isnull=True)
         qs = qs.filter(overdue) if filters.overdue else qs.exclude(overdue)
@@ -107,9 +117,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, pk = raw.partition("|")
-        return datetime.fromisoformat(at), int(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        instant, pk_value = _instant(datetime.fromisoformat(at), "cursor"), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):  # InvalidInput is a ValueError too
         raise InvalidInput("invalid_cursor", "分页游标无效") from None
+    if not 0 < pk_value < 2**63:
+        raise InvalidInput("invalid_cursor", "分页游标无效")
+    return instant, pk_value
 
 
 @dataclass

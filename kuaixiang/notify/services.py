@@ -104,7 +104,9 @@ def notifications_queue(*, complaint, action: str, action_label: str, actor, not
     Notification.objects.bulk_create(rows)
     outbound = [str(n.pk) for n in rows if n.status == Notification.Status.PENDING]
     if outbound:
-        transaction.on_commit(lambda: _schedule(outbound))
+        # robust: a broker outage must not turn the committed action into an error; the rows
+        # stay pending and drain_outbox picks them up.
+        transaction.on_commit(lambda: _schedule(outbound), robust=True)
     return rows
 
 
@@ -116,7 +118,8 @@ def _schedule(ids: list[str]) -> None:
 
 def backoff(attempts: int) -> timedelta:
     """Delay before the next try after ``attempts`` failures: 30 s, 60 s, 120 s … capped at 1 h."""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+    # The exponent is bounded so a large KX_OUTBOX_MAX_ATTEMPTS cannot overflow timedelta.
+    return min(BACKOFF_BASE * (2 ** min(max(attempts - 1, 0), 16)), BACKOFF_CAP)
 
 
 def notification_deliver(*, notification_id) -> str | None:

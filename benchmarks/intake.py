@@ -1,0 +1,307 @@
+"""Part 1: complaint intake over HTTP through gunicorn, single and bulk, at several concurrencies.
+
+For each database: a fresh database, ``migrate``, the benchmark organisation and a token
+(child process ``benchmarks.bootstrap``), then gunicorn serving ``kuaixiang.wsgi`` and a
+closed-loop load generator: ``concurrency`` threads, each with its own keep-alive
+``http.client`` connection, each sending the next request as soon as the last one returned.
+
+Measurement window: it opens once every thread has completed one request and the warm-up
+has passed (so worker start-up, connection set-up and the first queue fill are excluded)
+and lasts ``duration`` seconds. Throughput counts complaints created by requests that
+completed inside the window; latencies are those requests' wall times.
+"""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.common import (
+    ROOT,
+    child_env,
+    free_port,
+    log,
+    median,
+    percentile,
+    pg_recreate,
+    pg_url,
+    run_child,
+    sqlite_url,
+)
+from benchmarks.texts import TextGenerator
+
+INTAKE_PG_DB = "kx_bench_intake"
+BULK_SIZE = 1000
+CHANNELS = ["phone", "hotline_12345", "hotline_12315", "app", "wechat", "web", "email", "letter"]
+
+
+@dataclass
+class ServerConfig:
+    workers: int
+    threads: int
+
+    @property
+    def label(self) -> str:
+        return f"gunicorn gthread, {self.workers} workers × {self.threads} threads"
+
+
+class Gunicorn:
+    """gunicorn serving the real WSGI application on a free local port."""
+
+    def __init__(self, env: dict[str, str], config: ServerConfig, log_dir: Path):
+        self.port = free_port()
+        self.log_path = log_dir / "gunicorn.log"
+        cmd = [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(config.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(config.threads),
+            "--keep-alive",
+            "30",
+            "--timeout",
+            "120",
+            "--error-logfile",
+            str(self.log_path),
+            "--log-level",
+            "warning",
+            "kuaixiang.wsgi:application",
+        ]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+
+    def wait_ready(self, token: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: see {self.log_path}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError("gunicorn did not become ready")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Payloads:
+    """Request bodies: pre-serialised complaint items spliced with unique external ids."""
+
+    def __init__(self, leaves: list[int], tag: str):
+        gen = TextGenerator(seed=7)
+        tops = list(gen.pools)
+        self.fragments = []
+        for i in range(2000):
+            item = {
+                "channel": CHANNELS[i % len(CHANNELS)],
+                "complainant_name": gen.name(),
+                "complainant_phone": gen.phone(),
+                "place": gen.place(),
+                "subject": gen.subject(tops[i % len(tops)]),
+                "description": gen.description(tops[i % len(tops)], i),
+                "appeal": gen.appeal(),
+                "category_id": leaves[i % len(leaves)],
+            }
+            if i % 5 == 0:
+                item["extra"] = {"product": "千兆宽带", "order": f"DD{i:08d}"}
+            self.fragments.append(json.dumps(item, ensure_ascii=False)[1:])  # without the opening brace
+        self.tag = tag
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    def _next_ids(self, n: int) -> range:
+        with self._lock:
+            start = self._seq
+            self._seq += n
+        return range(start, start + n)
+
+    def _item(self, seq: int) -> str:
+        return f'{{"external_id":"{self.tag}-{seq}",' + self.fragments[seq % len(self.fragments)]
+
+    def single(self) -> bytes:
+        (seq,) = self._next_ids(1)
+        return self._item(seq).encode()
+
+    def bulk(self, size: int) -> bytes:
+        return ('{"items":[' + ",".join(self._item(s) for s in self._next_ids(size)) + "]}").encode()
+
+
+@dataclass
+class Sample:
+    start: float
+    end: float
+    items: int
+    ok: bool
+
+
+@dataclass
+class CellResult:
+    mode: str
+    concurrency: int
+    window_s: float
+    requests: int
+    errors: int
+    complaints_per_s: float
+    p50_ms: float
+    p99_ms: float
+    error_examples: list = field(default_factory=list)
+
+
+def drive(
+    port: int, token: str, *, mode: str, concurrency: int, duration: float, warmup: float, payloads: Payloads
+) -> CellResult:
+    path = "/api/v1/complaints" + ("/bulk" if mode == "bulk" else "")
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    per_request = BULK_SIZE if mode == "bulk" else 1
+    stop = threading.Event()
+    first_done = threading.Semaphore(0)
+    samples: list[list[Sample]] = [[] for _ in range(concurrency)]
+    errors: list[str] = []
+
+    def worker(slot: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        first = True
+        while not stop.is_set():
+            body = payloads.bulk(BULK_SIZE) if mode == "bulk" else payloads.single()
+            start = time.perf_counter()
+            try:
+                conn.request("POST", path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                ok = resp.status == (200 if mode == "bulk" else 201)
+                if ok and mode == "bulk":
+                    ok = json.loads(data)["created"] == BULK_SIZE
+                if not ok and len(errors) < 5:
+                    errors.append(f"{resp.status} {data[:200]!r}")
+            except (OSError, http.client.HTTPException) as exc:
+                ok = False
+                if len(errors) < 5:
+                    errors.append(repr(exc))
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+            samples[slot].append(Sample(start, time.perf_counter(), per_request, ok))
+            if first:
+                first_done.release()
+                first = False
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for _ in range(concurrency):
+        first_done.acquire()
+    time.sleep(max(0.0, warmup - (time.perf_counter() - started)))
+    window_start = time.perf_counter()
+    time.sleep(duration)
+    window_end = time.perf_counter()
+    stop.set()
+    for t in threads:
+        t.join()
+    inside = [s for slot in samples for s in slot if window_start <= s.end <= window_end]
+    good = [s for s in inside if s.ok]
+    latencies = [(s.end - s.start) * 1000 for s in good]
+    window = window_end - window_start
+    return CellResult(
+        mode=mode,
+        concurrency=concurrency,
+        window_s=round(window, 2),
+        requests=len(inside),
+        errors=len(inside) - len(good),
+        complaints_per_s=sum(s.items for s in good) / window,
+        p50_ms=percentile(latencies, 50),
+        p99_ms=percentile(latencies, 99),
+        error_examples=errors,
+    )
+
+
+def prepare_database(db: str, work: Path) -> tuple[str, dict[str, str]]:
+    """A fresh database for intake; returns (DATABASE_URL, child environment)."""
+    if db == "postgres":
+        pg_recreate(INTAKE_PG_DB)
+        url = pg_url(INTAKE_PG_DB)
+    else:
+        url = sqlite_url(work / "intake.sqlite3")
+    var_dir = work / "var"
+    var_dir.mkdir(exist_ok=True)
+    return url, child_env(url, str(var_dir))
+
+
+def run_intake(
+    db: str,
+    *,
+    concurrencies: list[int],
+    repeat: int,
+    single_seconds: float,
+    bulk_seconds: float,
+    warmup: float,
+    server: ServerConfig,
+    modes: tuple[str, ...] = ("single", "bulk"),
+) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"kx-bench-intake-{db}-"))
+    url, env = prepare_database(db, work)
+    log(f"intake/{db}: migrating a fresh database and creating the organisation")
+    boot = run_child("bootstrap", [], env)
+    server_proc = Gunicorn(env, server, work)
+    cells: dict[str, list[dict]] = {}
+    try:
+        server_proc.wait_ready(boot["token"])
+        payloads = Payloads(boot["leaves"], tag=f"bench{os.getpid()}")
+        for mode in modes:
+            for concurrency in concurrencies:
+                runs = []
+                for r in range(repeat):
+                    seconds = bulk_seconds if mode == "bulk" else single_seconds
+                    result = drive(
+                        server_proc.port,
+                        boot["token"],
+                        mode=mode,
+                        concurrency=concurrency,
+                        duration=seconds,
+                        warmup=warmup,
+                        payloads=payloads,
+                    )
+                    log(
+                        f"intake/{db} {mode} c={concurrency} run {r + 1}/{repeat}: "
+                        f"{result.complaints_per_s:.0f}/s p50 {result.p50_ms:.1f} ms p99 {result.p99_ms:.1f} ms "
+                        f"({result.requests} requests, {result.errors} errors)"
+                    )
+                    if result.error_examples:
+                        log(f"  errors: {result.error_examples[:2]}")
+                    runs.append(result.__dict__)
+                cells[f"{mode}/{concurrency}"] = runs
+    finally:
+        server_proc.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    summary = {}
+    for key, runs in cells.items():
+        summary[key] = {
+            "complaints_per_s": median([r["complaints_per_s"] for r in runs]),
+            "p50_ms": median([r["p50_ms"] for r in runs]),
+            "p99_ms": median([r["p99_ms"] for r in runs]),
+            "requests": sum(r["requests"] for r in runs),
+            "errors": sum(r["errors"] for r in runs),
+        }
+    return {"database": db, "server": server.label, "runs": cells, "summary": summary}

@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from kuaixiang.triage.rulepack import RulepackError, rulepack_load
+
+
+class Command(BaseCommand):
+    help = "Load (or update, matching by code) the complaint categories of a YAML rule pack."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="rule pack file, e.g. rulepacks/telecom.yaml")
+
+    def handle(self, *args, path: str, **options):
+        try:
+            result = rulepack_load(path)
+        except RulepackError as exc:
+            raise CommandError(exc.message) from None
+        self.stdout.write(
+            f"{path}：分类 {result.total} 个（新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}）"
+        )

@@ -1,0 +1,220 @@
+"""Load the ``categories:`` section of a YAML rule pack into ``triage.Category``.
+
+A pack is a YAML mapping; its ``categories`` key holds a list of nodes, each with a
+``code`` (stable identifier), a ``name``, optional ``children`` and optional
+``active: false``. Loading is idempotent by code: a node whose code exists is renamed,
+moved or (de)activated in place, an unchanged node is not written, a new code is created,
+and categories the pack does not mention are left alone. The whole pack is checked before
+anything is written (and written in one transaction), so a malformed pack changes nothing.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+
+from kuaixiang.errors import InvalidInput
+from kuaixiang.triage.models import MAX_CATEGORY_DEPTH, Category
+
+NODE_KEYS = frozenset({"code", "name", "children", "active"})
+MAX_CODE = Category._meta.get_field("code").max_length
+MAX_NAME = Category._meta.get_field("name").max_length
+MAX_FULL_NAME = Category._meta.get_field("full_name").max_length
+
+
+class RulepackError(InvalidInput):
+    """A rule pack that cannot be loaded; ``message`` names the file and the offending node."""
+
+    def __init__(self, message: str, *, source: str, where: str = ""):
+        location = f"{source}" + (f" {where}" if where else "")
+        super().__init__("rulepack_invalid", f"规则包有误（{location}）：{message}", {"source": source, "at": where})
+
+
+@dataclass
+class CategoryNode:
+    code: str
+    name: str
+    active: bool
+    level: int
+    where: str
+    parent_code: str | None = None
+    children: list["CategoryNode"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    created: int
+    updated: int
+    unchanged: int
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+# ---------------------------------------------------------------- parsing (no database)
+
+
+def _yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
+        raise RulepackError(f"YAML 格式错误：{exc.problem or exc}", source=source, where=where) from None
+    except yaml.YAMLError as exc:
+        raise RulepackError(f"YAML 格式错误：{exc}", source=source) from None
+
+
+def _text(node: dict, key: str, limit: int, source: str, where: str) -> str:
+    value = node.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise RulepackError(f"缺少 {key}，或 {key} 不是非空文本（得到 {value!r}）", source=source, where=where)
+    value = value.strip()
+    if len(value) > limit:
+        raise RulepackError(f"{key} 过长，最多 {limit} 个字符", source=source, where=where)
+    return value
+
+
+def _node(raw: Any, *, level: int, parent: CategoryNode | None, where: str, source: str) -> CategoryNode:
+    if not isinstance(raw, dict):
+        raise RulepackError(
+            f"分类节点应为映射（code、name、children），得到 {type(raw).__name__}", source=source, where=where
+        )
+    unknown = sorted(str(k) for k in raw if k not in NODE_KEYS)
+    if unknown:
+        allowed = "、".join(sorted(NODE_KEYS))
+        raise RulepackError(f"未知字段 {', '.join(unknown)}（可用：{allowed}）", source=source, where=where)
+    base = where
+    code = _text(raw, "code", MAX_CODE, source, where)
+    if any(ch.isspace() for ch in code):
+        raise RulepackError(f"code 不能含空白字符：{code!r}", source=source, where=where)
+    where = f"{base}（code={code}）"
+    name = _text(raw, "name", MAX_NAME, source, where)
+    if level > MAX_CATEGORY_DEPTH:
+        raise RulepackError(
+            f"分类「{name}」位于第 {level} 级，分类树最多 {MAX_CATEGORY_DEPTH} 级", source=source, where=where
+        )
+    active = raw.get("active", True)
+    if not isinstance(active, bool):
+        raise RulepackError(f"active 应为 true 或 false，得到 {active!r}", source=source, where=where)
+    node = CategoryNode(code, name, active, level, where, parent.code if parent else None)
+    children = raw.get("children")
+    if children is None:
+        return node
+    if not isinstance(children, list):
+        raise RulepackError("children 应为列表", source=source, where=where)
+    for index, child in enumerate(children):
+        child_where = f"{base}.children[{index}]"
+        node.children.append(_node(child, level=level + 1, parent=node, where=child_where, source=source))
+    return node
+
+
+def _preorder(nodes: list[CategoryNode]):
+    for node in nodes:
+        yield node
+        yield from _preorder(node.children)
+
+
+def rulepack_parse(text: str, *, source: str = "<text>") -> list[CategoryNode]:
+    """Return the category forest of a pack; raise ``RulepackError`` naming what is wrong."""
+    document = _yaml(text, source)
+    if not isinstance(document, dict):
+        raise RulepackError("规则包顶层应为映射（含 categories: 列表）", source=source)
+    raw = document.get("categories")
+    if raw is None:
+        raise RulepackError("缺少 categories 段", source=source)
+    if not isinstance(raw, list) or not raw:
+        raise RulepackError("categories 应为非空列表", source=source, where="categories")
+    roots = [_node(item, level=1, parent=None, where=f"categories[{i}]", source=source) for i, item in enumerate(raw)]
+    seen: dict[str, CategoryNode] = {}
+    names: dict[str, str] = {}
+    for node in _preorder(roots):
+        if node.code in seen:
+            raise RulepackError(f"code 重复：{node.code}（另见 {seen[node.code].where}）", source=source, where=node.where)
+        seen[node.code] = node
+        full_name = f"{names[node.parent_code]} / {node.name}" if node.parent_code else node.name
+        if len(full_name) > MAX_FULL_NAME:
+            raise RulepackError(f"完整路径过长，最多 {MAX_FULL_NAME} 个字符", source=source, where=node.where)
+        names[node.code] = full_name
+    return roots
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _refresh_tree(source: str) -> int:
+    """Recompute level, path and full name of every category from its parent (a moved or
+    renamed pack node drags along children the pack does not mention); return rows fixed."""
+    rows = {r["id"]: r for r in Category.objects.values("id", "parent_id", "name", "level", "path", "full_name")}
+    children: dict[int | None, list[int]] = {}
+    for row in rows.values():
+        children.setdefault(row["parent_id"], []).append(row["id"])
+    fixed = 0
+    stack = [(pk, 1, "/", "") for pk in children.get(None, [])]
+    while stack:
+        pk, level, parent_path, parent_name = stack.pop()
+        row = rows[pk]
+        if level > MAX_CATEGORY_DEPTH:
+            raise RulepackError(
+                f"分类「{row['name']}」移动后将位于第 {level} 级，分类树最多 {MAX_CATEGORY_DEPTH} 级", source=source
+            )
+        path = f"{parent_path}{pk}/"
+        full_name = f"{parent_name} / {row['name']}" if parent_name else row["name"]
+        if (row["level"], row["path"], row["full_name"]) != (level, path, full_name):
+            Category.objects.filter(pk=pk).update(level=level, path=path, full_name=full_name)
+            fixed += 1
+        stack.extend((child, level + 1, path, full_name) for child in children.get(pk, []))
+    return fixed
+
+
+@transaction.atomic
+def categories_load(roots: list[CategoryNode], *, source: str = "<text>") -> LoadResult:
+    """Create or update the categories of a parsed pack, matching by code; return the counts."""
+    existing = {c.code: c for c in Category.objects.all()}
+    saved: dict[str, Category] = {}
+    created = updated = unchanged = 0
+    for node in _preorder(roots):
+        parent = saved[node.parent_code] if node.parent_code else None
+        category = existing.get(node.code)
+        if category is None:
+            category = Category(code=node.code, name=node.name, parent=parent, active=node.active)
+            category.save()
+            created += 1
+        else:
+            expected = (
+                node.name,
+                parent.pk if parent else None,
+                node.active,
+                node.level,
+                f"{parent.full_name} / {node.name}" if parent else node.name,
+                f"{parent.path if parent else '/'}{category.pk}/",
+            )
+            stored = (category.name, category.parent_id, category.active, category.level, category.full_name)
+            if stored + (category.path,) == expected:
+                unchanged += 1
+            else:
+                category.name, category.parent, category.active = node.name, parent, node.active
+                category.save()
+                updated += 1
+        saved[node.code] = category
+    updated += _refresh_tree(source)
+    return LoadResult(created, updated, unchanged)
+
+
+def rulepack_load_text(text: str, *, source: str = "<text>") -> LoadResult:
+    return categories_load(rulepack_parse(text, source=source), source=source)
+
+
+def rulepack_load(path: str | Path) -> LoadResult:
+    """Load the categories of the pack at ``path``; raise ``RulepackError`` if it is unreadable or malformed."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RulepackError("文件不存在", source=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulepackError(f"无法读取文件：{exc}", source=str(path)) from None
+    return rulepack_load_text(text, source=str(path))
