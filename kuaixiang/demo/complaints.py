@@ -5,16 +5,15 @@ with the clock frozen at each back-dated moment so that every state change has i
 
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kuaixiang import clock
 from kuaixiang.complaints.intake import ComplaintInput, parse_complaint_input
-from kuaixiang.complaints.lifecycle import TERMINAL, State
 from kuaixiang.complaints.models import Channel, Severity
-from kuaixiang.complaints.services import complaint_register_bulk, complaint_transition
+from kuaixiang.complaints.services import complaint_register_bulk
 from kuaixiang.demo import texts
-from kuaixiang.demo.organisation import BRANCHES, DemoOrg, Unit
+from kuaixiang.demo.organisation import BRANCHES, DemoOrg
 from kuaixiang.org.models import Department
 from kuaixiang.triage.models import Category
 
@@ -86,15 +85,10 @@ class Draft:
     data: dict
     agent: object
     registered_at: datetime
+    # The complaint this one repeats (same customer again, or one of a surge's many):
+    # a lead may merge it into that one while it is still open.
     duplicate_of: "Draft | None" = None
     complaint_id: int | None = None
-
-
-@dataclass
-class SeedStats:
-    complaints: int = 0
-    transitions: int = 0
-    by_action: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 def _weighted(rng: random.Random, weights: dict):
@@ -208,7 +202,10 @@ class Generator:
         unit: str | None = None,
         received_at: datetime | None = None,
         like: Draft | None = None,
+        surge: bool = False,
     ) -> Draft:
+        """One complaint; ``like`` makes it the same customer complaining again about the same
+        problem, ``surge`` one of many customers hit by the same outage."""
         rng = self.rng
         branch = branch or (like.branch if like else rng.choice(self.branch_keys))
         unit = unit or (like.unit if like else ("hq" if rng.random() < 0.15 else branch))
@@ -220,23 +217,30 @@ class Generator:
         received_at = received_at or self._received_at()
         channel = _weighted(rng, HQ_CHANNELS if unit == "hq" else BRANCH_CHANNELS)
         values = self._values(branch)
-        symptom = rng.choice(texts.SYMPTOMS.get(leaf.code, (f"反映{leaf.name}问题",)))
+        if surge:
+            values["place"] = f"{texts.SURGE_PLACE}{rng.choice(texts.COMPOUNDS)}"
+            symptom = rng.choice(texts.SURGE_SYMPTOMS)
+        else:
+            symptom = rng.choice(texts.SYMPTOMS.get(leaf.code, (f"反映{leaf.name}问题",)))
         detail = rng.choice(texts.DETAILS.get(family, ("",)))
         description = rng.choice(texts.OPENINGS) + symptom + "。" + (detail + "。" if detail else "")
-        if like is not None:
+        repeat = like is not None and not surge
+        if repeat:
             description = f"再次反映：{description}之前已经投诉过，一直没有结果。"
         anonymous = channel in (Channel.WEB, Channel.LETTER, Channel.WEIBO) and rng.random() < 0.15
         severity = _weighted(rng, {Severity.GENERAL: 80, Severity.IMPORTANT: 12, Severity.MAJOR: 6, Severity.URGENT: 2})
         if channel in (Channel.MEDIA, Channel.GOVERNMENT) and severity == Severity.GENERAL and rng.random() < 0.5:
             severity = Severity.IMPORTANT
-        if like is not None:
-            severity = Severity.IMPORTANT
+        if repeat:
+            severity = Severity.IMPORTANT  # twice or more on the same service (RULES.md §3)
         data = {
             "channel": channel,
             "external_id": self._external_id(channel, received_at),
             "anonymous": anonymous,
-            "complainant_name": "" if anonymous else (like.data["complainant_name"] if like else self._name()),
-            "complainant_phone": None if anonymous else (like.data["complainant_phone"] if like else self._phone(branch)),
+            "complainant_name": "" if anonymous else (like.data["complainant_name"] if repeat else self._name()),
+            "complainant_phone": None
+            if anonymous
+            else (like.data["complainant_phone"] if repeat else self._phone(branch)),
             "received_at": received_at,
             "place": values["place"] if family in ("net", "bb", "ent") or rng.random() < 0.2 else "",
             "subject": self._fill(rng.choice(texts.SUBJECTS.get(family, ("",))), values),
@@ -245,6 +249,8 @@ class Generator:
             "category_id": leaf.pk,
             "severity": severity,
         }
+        if repeat and like.data["anonymous"]:
+            data.update(anonymous=True, complainant_name="", complainant_phone=None)
         if family in ("bill", "mkt", "vas") and rng.random() < 0.6:
             data["amount_claimed"] = f"{values['amount']}.00"
         elif family == "ent" and rng.random() < 0.3:
@@ -275,12 +281,13 @@ class Generator:
                     continue
             made.append(self.draft())
         day_back = max(2, self.days // 4)
-        for _ in range(surge):
-            made.append(self.draft(leaf=surge_leaf, branch="bj", unit="bj", received_at=self._surge_time(day_back)))
+        wave = sorted(self._received_at(day_back=day_back, hours=(18, 22)) for _ in range(surge))
+        first = None
+        for at in wave:
+            draft = self.draft(leaf=surge_leaf, branch="bj", unit="bj", received_at=at, like=first, surge=True)
+            first = first or draft
+            made.append(draft)
         return made
-
-    def _surge_time(self, day_back: int) -> datetime:
-        return self._received_at(day_back=day_back, hours=(18, 22))
 
 
 # ---------------------------------------------------------------- intake

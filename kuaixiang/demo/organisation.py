@@ -27,19 +27,19 @@ LOGINS: tuple[tuple[str, str, str], ...] = (
 )
 DEMO_USERNAMES = tuple(username for username, _, _ in LOGINS)
 
-# (code suffix, name suffix, function, {role: how many extra staff})
+# (code suffix, name, function, {role: how many people}); a role login fills one of its slots.
 BRANCH_DEPARTMENTS = (
-    ("centre", "客服中心", Function.COMPLAINT_CENTRE, {Role.AGENT: 3, Role.LEAD: 1, Role.MANAGER: 1}),
+    ("centre", "客服中心", Function.COMPLAINT_CENTRE, {Role.AGENT: 3, Role.LEAD: 2, Role.MANAGER: 1}),
     ("network", "网络部", Function.NETWORK, {Role.HEAD: 1, Role.HANDLER: 3}),
     ("group", "集团客户部", Function.GROUP_CUSTOMERS, {Role.HEAD: 1, Role.HANDLER: 2}),
     ("business", "业务支撑部", Function.BUSINESS_SUPPORT, {Role.HEAD: 1, Role.HANDLER: 2}),
-    ("quality", "质量管理部", Function.QUALITY, {Role.HEAD: 1, Role.HANDLER: 1}),
+    ("quality", "质量管理部", Function.QUALITY, {Role.HEAD: 1, Role.HANDLER: 2}),
 )
 HQ_DEPARTMENTS = (
     ("centre", "总部投诉管理中心", Function.COMPLAINT_CENTRE, {Role.AGENT: 2, Role.LEAD: 1, Role.MANAGER: 1}),
     ("quality", "总部质量管理部", Function.QUALITY, {Role.HEAD: 1, Role.HANDLER: 1}),
-    ("legal", "法务部", Function.LEGAL, {Role.LEGAL: 1}),
-    ("pr", "公关部", Function.PR, {Role.PR: 1}),
+    ("legal", "法务部", Function.LEGAL, {Role.LEGAL: 2}),
+    ("pr", "公关部", Function.PR, {Role.PR: 2}),
     ("leaders", "领导小组", Function.LEADERSHIP, {Role.LEADER: 2}),
 )
 BRANCHES = (("bj", "北京分公司", "北京"), ("sh", "上海分公司", "上海"))
@@ -102,12 +102,13 @@ def organisation_build(*, password_hash: str, rng: random.Random) -> DemoOrg:
 
     hq = dept("hq", "总部", Level.HQ, None, Function.GENERAL)
     plan: list[tuple[Department, dict]] = []
-    for suffix, name, function, extra in HQ_DEPARTMENTS:
-        plan.append((dept(f"hq-{suffix}", name, Level.DEPARTMENT, hq, function), extra))
+    for suffix, name, function, wanted in HQ_DEPARTMENTS:
+        plan.append((dept(f"hq-{suffix}", name, Level.DEPARTMENT, hq, function), wanted))
     for key, name, short in BRANCHES:
         branch = dept(key, name, Level.BRANCH, hq, Function.GENERAL)
-        for suffix, dept_name, function, extra in BRANCH_DEPARTMENTS:
-            plan.append((dept(f"{key}-{suffix}", f"{short}{dept_name}", Level.DEPARTMENT, branch, function), extra))
+        for suffix, dept_name, function, wanted in BRANCH_DEPARTMENTS:
+            node = dept(f"{key}-{suffix}", f"{short}{dept_name}", Level.DEPARTMENT, branch, function)
+            plan.append((node, wanted))
 
     used_names = {name for _, _, name in LOGINS}
     staff: list[tuple[object, Department, str]] = []
@@ -125,9 +126,10 @@ def organisation_build(*, password_hash: str, rng: random.Random) -> DemoOrg:
         username: person(username, name, departments[code], username, superuser=username == "admin")
         for username, code, name in LOGINS
     }
-    for department, extra in plan:
-        for role, how_many in extra.items():
-            for n in range(1, how_many + 1):
+    for department, wanted in plan:
+        for role, how_many in wanted.items():
+            placed = sum(1 for u, d, r in staff if d.pk == department.pk and r == role)
+            for n in range(placed + 1, how_many + 1):
                 username = f"{department.code.replace('-', '_')}_{role}{n}"
                 person(username, _person_name(rng, used_names), department, role)
 

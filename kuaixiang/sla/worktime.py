@@ -84,16 +84,15 @@ class Unit(StrEnum):
     NATURAL_DAYS = "natural_days"
 
 
-_UNIT_STEP: Final[Mapping[Unit, timedelta]] = {
-    Unit.CLOCK_MINUTES: timedelta(minutes=1),
-    Unit.CLOCK_HOURS: timedelta(hours=1),
-}
-_UNIT_US: Final[Mapping[Unit, int]] = {
-    Unit.CLOCK_MINUTES: _US_PER_MINUTE,
-    Unit.CLOCK_HOURS: _US_PER_HOUR,
-    Unit.WORKING_MINUTES: _US_PER_MINUTE,
-    Unit.WORKING_HOURS: _US_PER_HOUR,
-}
+# Enum member access and enum hashing are slow in Python 3.11: the hot paths compare module
+# constants by identity instead.
+_CLOCK_MINUTES: Final = Unit.CLOCK_MINUTES
+_CLOCK_HOURS: Final = Unit.CLOCK_HOURS
+_WORKING_MINUTES: Final = Unit.WORKING_MINUTES
+_WORKING_HOURS: Final = Unit.WORKING_HOURS
+_WORKING_DAYS: Final = Unit.WORKING_DAYS
+_MINUTE: Final = timedelta(minutes=1)
+_HOUR: Final = timedelta(hours=1)
 
 
 class DayKind(StrEnum):
@@ -105,6 +104,9 @@ class DayKind(StrEnum):
 
 
 _WORKING_KINDS: Final = frozenset({DayKind.WORKDAY, DayKind.MAKEUP})
+_WORKDAY: Final = DayKind.WORKDAY
+_MAKEUP: Final = DayKind.MAKEUP
+_HOLIDAY: Final = DayKind.HOLIDAY
 _UNITS: Final[Mapping[str, Unit]] = {u.value: u for u in Unit}
 
 
@@ -119,7 +121,7 @@ class DayInfo:
 
     @property
     def working(self) -> bool:
-        return self.kind in _WORKING_KINDS
+        return self.kind is _WORKDAY or self.kind is _MAKEUP
 
 
 def _parse_clock(text: str) -> int:
@@ -323,25 +325,27 @@ class BusinessCalendar:
         answer depends on a year the calendar does not cover, ValueError on bad input.
         """
         unit = _unit(unit)
-        if start.tzinfo is None or start.utcoffset() is None:
+        if start.tzinfo is None:
             raise ValueError("start must be an aware datetime")
         if not math.isfinite(amount) or amount < 0:
             raise ValueError("amount must be a finite number ≥ 0")
         tz = self.tz
-        if unit is Unit.CLOCK_MINUTES or unit is Unit.CLOCK_HOURS:
-            delta = _UNIT_STEP[unit] * amount
+        if unit is _CLOCK_MINUTES or unit is _CLOCK_HOURS:
+            delta = (_MINUTE if unit is _CLOCK_MINUTES else _HOUR) * amount
             zone = start.tzinfo
             if type(zone) is timezone or (zone is tz and start.year >= self._stable_from):
                 return (start + delta).astimezone(tz)  # wall clock and physical time agree here
             return (start.astimezone(UTC) + delta).astimezone(tz)
         local = start.astimezone(tz)
-        if unit is Unit.WORKING_HOURS or unit is Unit.WORKING_MINUTES:
-            return self._add_working(local, round(amount * _UNIT_US[unit]))
+        if unit is _WORKING_HOURS:
+            return self._add_working(local, round(amount * _US_PER_HOUR))
+        if unit is _WORKING_MINUTES:
+            return self._add_working(local, round(amount * _US_PER_MINUTE))
         if amount != int(amount):
             raise ValueError(f"{unit.value} needs a whole number of days")
         n = int(amount)
         ordinal = local.toordinal()
-        if unit is Unit.WORKING_DAYS:
+        if unit is _WORKING_DAYS:
             if n == 0:
                 return max(local, self._end_of_day(ordinal))
             return self._end_of_day(self._nth_working_after(ordinal, n))
@@ -351,7 +355,7 @@ class BusinessCalendar:
             i = end - self._base
             if not 0 <= i < self._count or self._kinds[i] is None:
                 raise CalendarYearUnknown(date.fromordinal(end).year)
-            if self._kinds[i] is DayKind.HOLIDAY:
+            if self._kinds[i] is _HOLIDAY:
                 end = self._nth_working_after(end, 1)
         return max(local, self._end_of_day(end)) if n == 0 else self._end_of_day(end)
 
@@ -426,14 +430,28 @@ class BusinessCalendar:
     def _add_working(self, local: datetime, amount_us: int) -> datetime:
         if amount_us == 0:
             return local
-        i, pos = self._position(local)
-        target = pos + amount_us
+        # _position and _require_run inlined: this is the hottest path of the module
+        i = local.toordinal() - self._base
+        run_last = self._run_last
+        if not 0 <= i < self._count or run_last[i] < 0:
+            raise CalendarYearUnknown(local.year)
+        t = ((local.hour * 60 + local.minute) * 60 + local.second) * _US_PER_SECOND + local.microsecond
         cum = self._cum
+        hours_us = self._hours_us
+        target = cum[i] + amount_us
+        for a, b in hours_us[i]:
+            if t <= a:
+                break
+            if t < b:
+                target += t - a
+                break
+            target += b - a
         # first day j whose cumulative total reaches the target: cum[j] < target <= cum[j + 1]
         j = bisect_left(cum, target, i + 1) - 1
-        self._require_run(i, j)  # also catches running off the end of the table (j == count)
+        if j > run_last[i]:  # an uncovered year, or past the end of the table (j == count)
+            raise CalendarYearUnknown(self._ymd[run_last[i]][0] + 1)
         rest = target - cum[j]
-        for a, b in self._hours_us[j]:
+        for a, b in hours_us[j]:
             if rest <= b - a:
                 t = a + rest
                 if t == _US_PER_DAY:  # closing at 24:00 is midnight of the next day
@@ -481,6 +499,8 @@ def _stable_from(zone: ZoneInfo) -> int:
 
 
 def _unit(value: Unit | str) -> Unit:
+    if type(value) is Unit:
+        return value
     unit = _UNITS.get(value)
     if unit is None:
         raise ValueError(f"unknown unit {value!r}; choose from {', '.join(_UNITS)}")

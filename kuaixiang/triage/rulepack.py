@@ -133,7 +133,9 @@ def rulepack_parse(text: str, *, source: str = "<text>") -> list[CategoryNode]:
     names: dict[str, str] = {}
     for node in _preorder(roots):
         if node.code in seen:
-            raise RulepackError(f"code 重复：{node.code}（另见 {seen[node.code].where}）", source=source, where=node.where)
+            raise RulepackError(
+                f"code 重复：{node.code}（另见 {seen[node.code].where}）", source=source, where=node.where
+            )
         seen[node.code] = node
         full_name = f"{names[node.parent_code]} / {node.name}" if node.parent_code else node.name
         if len(full_name) > MAX_FULL_NAME:

@@ -103,10 +103,6 @@ CLOSED = {State.REFUSED, State.MERGED, State.ARCHIVED}
 CONTEXT_400 = {"same_department", "merge_into_self", "merge_into_closed", "unknown_complaint"}
 
 
-from collections import Counter
-REACHED = Counter()
-OUT = Counter()
-
 def snapshot(complaint_id: int) -> tuple:
     return (
         Complaint.objects.filter(pk=complaint_id).values().get(),
@@ -165,7 +161,6 @@ class LifecycleMachine(RuleBasedStateMachine):
         try:
             changed = complaint_transition(complaint_id=complaint_id, action=action, actor=actor, data=payload)
         except DomainError as exc:
-            OUT[exc.code] += 1
             assert snapshot(complaint_id) == before, f"refused {action} ({exc.code}) changed something"
             assert isinstance(exc, NotFound | Forbidden | Conflict | InvalidInput)
             if expected_refusal is not None:
@@ -182,7 +177,6 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert changed.status == target
         self.suspended_from[complaint_id] = state if action == "suspend" else None
         self.expected[complaint_id] = target
-        REACHED[(action, str(state))] += 1
         self.accepted[complaint_id] += 1
         after_row, after_events, _ = snapshot(complaint_id)
         assert after_events == before[1] + 1
@@ -262,6 +256,3 @@ def test_random_action_sequences_by_random_personas_respect_the_lifecycle():
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
-
-def test_zz_print():
-    print(sorted(REACHED.items()), len(REACHED)); print(OUT)

@@ -6,7 +6,15 @@ from django.db.models import Count
 
 from kuaixiang.complaints.models import Complaint
 from kuaixiang.demo.organisation import LOGINS
-from kuaixiang.demo.services import demo_exists, demo_password, demo_reset, demo_seed, demo_set_password
+from kuaixiang.demo.services import (
+    DEFAULT_ACTIONS_PER_COMPLAINT,
+    DEFAULT_SEED,
+    demo_exists,
+    demo_password,
+    demo_reset,
+    demo_seed,
+    demo_set_password,
+)
 from kuaixiang.org.models import Staff
 
 
@@ -21,11 +29,17 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true", help="delete complaints and the organisation first")
         parser.add_argument("--complaints", type=int, default=2000, help="how many complaints (default 2000)")
         parser.add_argument("--days", type=int, default=30, help="spread them over this many days (default 30)")
-        parser.add_argument("--seed", type=int, default=20261122, help="random seed (same seed, same data)")
+        parser.add_argument(
+            "--transitions",
+            type=int,
+            default=None,
+            help=f"about how many lifecycle actions to play (default {DEFAULT_ACTIONS_PER_COMPLAINT} per complaint)",
+        )
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same data)")
 
-    def handle(self, *args, if_empty: bool, reset: bool, complaints: int, days: int, seed: int, **options):
-        if complaints < 0 or days < 1:
-            raise CommandError("--complaints must be ≥ 0 and --days ≥ 1")
+    def handle(self, *args, if_empty, reset, complaints, days, transitions, seed, **options):
+        if complaints < 0 or days < 1 or (transitions is not None and transitions < 0):
+            raise CommandError("--complaints and --transitions must be ≥ 0, --days ≥ 1")
         if if_empty and reset:
             raise CommandError("--if-empty and --reset exclude each other")
         explicit = os.environ.get("DEMO_PASSWORD") or None
@@ -40,12 +54,13 @@ class Command(BaseCommand):
             demo_reset()
             self.stdout.write("已清空原有工单、通知、组织与人员。")
         password, generated = demo_password(explicit)
-        result = demo_seed(password=password, complaints=complaints, days=days, seed=seed)
+        result = demo_seed(password=password, complaints=complaints, days=days, transitions=transitions, seed=seed)
         stats = result.stats
         self.stdout.write(
             f"演示数据已生成（{result.seconds:.1f} 秒）：部门 {len(result.org.departments)} 个，"
             f"人员 {result.org.staff_count} 人，分类 {result.categories.total} 个，"
-            f"投诉 {stats.complaints} 条，流转操作 {stats.transitions} 次。"
+            f"投诉 {stats.complaints} 条（其中 {stats.walked} 条有后续流转），流转操作 {stats.transitions} 次"
+            f"（登记 {stats.intake_seconds:.1f} 秒，流转 {stats.lifecycle_seconds:.1f} 秒）。"
         )
         by_status = dict(Complaint.objects.values_list("status").annotate(n=Count("id")).order_by())
         labels = dict(Complaint._meta.get_field("status").choices)
