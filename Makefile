@@ -25,7 +25,7 @@ setup: $(VENV)/.installed node_modules/.installed ## install Python and front-en
 
 run: setup ## migrate, load demo data, start gunicorn and the Huey worker
 	KX_DEMO=1 $(PY) manage.py migrate --noinput -v0
-	KX_DEMO=1 $(PY) manage.py seed_demo --if-empty
+	KX_DEMO=1 PORT=$(PORT) $(PY) manage.py seed_demo --if-empty
 	KX_DEMO=1 scripts/run.sh $(PORT)
 
 worker: setup ## the Huey worker alone (scale out: run several)

@@ -231,7 +231,10 @@ def _secondary_indexes(connection, table: str) -> list[tuple[str, str]]:
                 [table],
             )
         else:
-            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL", [table])
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                [table],
+            )
         return cursor.fetchall()
 
 
@@ -261,7 +264,7 @@ def _load_sqlite(connection, rows) -> None:
         return value
 
     raw = connection.connection
-    sql = f"INSERT INTO complaints_complaint ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+    sql = f"INSERT INTO complaints_complaint ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
     batch = []
     for row in rows:
         batch.append(tuple(sqlite_value(v) for v in row))

@@ -99,7 +99,11 @@ def _categories() -> dict:
 def build_org() -> BenchOrg:
     hq = _dept("hq", "总部", "hq")
     hq_centre = _dept("hq-centre", "总部投诉管理中心", "department", hq, "complaint_centre")
-    for code, name, function in [("pr", "公关部", "pr"), ("legal", "法务部", "legal"), ("leaders", "领导小组", "leadership")]:
+    for code, name, function in [
+        ("pr", "公关部", "pr"),
+        ("legal", "法务部", "legal"),
+        ("leaders", "领导小组", "leadership"),
+    ]:
         _dept(f"hq-{code}", name, "department", hq, function)
     centres = {"hq": hq_centre}
     handling: dict[str, list[Department]] = {}

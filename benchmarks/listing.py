@@ -42,12 +42,16 @@ def scenarios(samples: dict) -> list[Scenario]:
         Scenario("branch_page100", "branch manager: page 100 (cursor)", "branch_manager", page=100),
         Scenario("hq_status", "HQ manager: status = returned", "hq_manager", {"status": ["returned"]}),
         Scenario("branch_status", "branch manager: status = dispatched", "branch_manager", {"status": ["dispatched"]}),
-        Scenario("kw_common", f"HQ manager: keyword 「{COMMON_KEYWORD}」 (common)", "hq_manager", {"q": COMMON_KEYWORD}),
+        Scenario(
+            "kw_common", f"HQ manager: keyword 「{COMMON_KEYWORD}」 (common)", "hq_manager", {"q": COMMON_KEYWORD}
+        ),
         Scenario("kw_rare", f"HQ manager: keyword 「{RARE_KEYWORD}」 (rare)", "hq_manager", {"q": RARE_KEYWORD}),
         Scenario(
             "kw_rare_branch", f"branch manager: keyword 「{RARE_KEYWORD}」", "branch_manager", {"q": RARE_KEYWORD}
         ),
-        Scenario("kw_absent", f"HQ manager: keyword 「{ABSENT_KEYWORD}」 (no hit)", "hq_manager", {"q": ABSENT_KEYWORD}),
+        Scenario(
+            "kw_absent", f"HQ manager: keyword 「{ABSENT_KEYWORD}」 (no hit)", "hq_manager", {"q": ABSENT_KEYWORD}
+        ),
         Scenario("number", "HQ manager: search by number", "hq_manager", {"q": samples["number"]}),
         Scenario("phone", "HQ manager: search by phone", "hq_manager", {"q": samples["phone"]}),
         Scenario("handler_phone", "handler: search by phone", "handler", {"q": samples["handler_phone"]}),
@@ -76,14 +80,9 @@ def run(repeat: int, log) -> dict:
     handler_department = users["handler"].staff.department_id
     middle = Complaint.objects.count() // 2
     probe = Complaint.objects.order_by("id").values("number", "complainant_phone")[middle : middle + 1].get()
-    handler_row = (
-        Complaint.objects.filter(department_id=handler_department)
-        .exclude(complainant_phone="")
-        .order_by("-id")
-        .values("complainant_phone")[1000:1001]
-        .first()
-        or {"complainant_phone": probe["complainant_phone"]}
-    )
+    handler_row = Complaint.objects.filter(department_id=handler_department).exclude(complainant_phone="").order_by(
+        "-id"
+    ).values("complainant_phone")[1000:1001].first() or {"complainant_phone": probe["complainant_phone"]}
     samples = {
         "handler_department": handler_department,
         "number": probe["number"],

@@ -6,7 +6,6 @@ See ``benchmarks/README.md`` for what is measured and how.
 """
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -25,7 +24,6 @@ from benchmarks.common import (  # noqa: E402
     ROOT,
     child_env,
     log,
-    median,
     pg_exists,
     pg_reachable,
     pg_recreate,
@@ -160,7 +158,9 @@ def list_rows(results: dict, dbs: list[str]) -> list[list[str]]:
             label = s["label"]
             cells.append(f"p50 {_ms(s['p50_ms'])} · p99 {_ms(s['p99_ms'])} ms · {s['rows']} rows · {s['queries']} q")
             if db == "postgres" and s.get("target_ms"):
-                target = _verdict(s["p50_ms"] < s["target_ms"] and s["p99_ms"] < s["target_ms"], f"< {s['target_ms']:.0f} ms")
+                target = _verdict(
+                    s["p50_ms"] < s["target_ms"] and s["p99_ms"] < s["target_ms"], f"< {s['target_ms']:.0f} ms"
+                )
         rows.append([f"list: {label}", *cells, target])
     n_plus_1 = []
     for db in dbs:
@@ -210,13 +210,11 @@ def notes(out: dict, args, dbs: list[str], skipped: str) -> list[str]:
             data = out["list"].get(db)
             if data:
                 d = data["dataset"]
-                parts.append(
-                    f"{NAMES[db]} {d['rows']:,} rows ({'reused' if d['reused'] else 'loaded in ' + str(d['load_seconds']) + ' s'}, "
-                    f"{d['text_source']})"
-                )
+                how = "reused" if d["reused"] else f"loaded in {d['load_seconds']} s"
+                parts.append(f"{NAMES[db]} {d['rows']:,} rows ({how}, {d['text_source']})")
         lines.append(
-            "List/search: in-process through selectors.complaints_page + present.list_item, 50 rows a page, warm cache, "
-            "fresh scope lookups per sample; 'q' = SQL queries per page including the data-scope lookups; "
+            "List/search: in-process through selectors.complaints_page + present.list_item, 50 rows a page, "
+            "warm cache, fresh scope lookups per sample; 'q' = SQL queries per page including the data-scope lookups; "
             f"p99 of ≤ {10 * args.repeat} samples is close to the maximum. " + "; ".join(parts) + "."
         )
     if skipped:
@@ -242,7 +240,7 @@ def environment() -> dict:
     dirty = "+changes" if git("status", "--porcelain", "--untracked-files=no") else ""
     return {
         "cpus": os.cpu_count(),
-        "load_before": "%.1f" % os.getloadavg()[0],
+        "load_before": f"{os.getloadavg()[0]:.1f}",
         "python": platform.python_version(),
         "postgres": pg_version,
         "sqlite": sqlite3.sqlite_version,
@@ -278,7 +276,7 @@ def main(argv=None) -> None:
     if "list" in args.parts:
         for db in dbs:
             out["list"][db] = run_list(db, args)
-    out["environment"]["load_after"] = "%.1f" % os.getloadavg()[0]
+    out["environment"]["load_after"] = f"{os.getloadavg()[0]:.1f}"
     out["seconds"] = round(time.monotonic() - started)
     RESULTS.mkdir(parents=True, exist_ok=True)
     write_json(RESULTS / "latest.json", out)

@@ -24,8 +24,36 @@ ABSENT_KEYWORD = "量子纠缠"
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红鹏辉建国志飞晓东海波宁慧"
-MOBILE_PREFIXES = ["134", "135", "136", "137", "138", "139", "150", "151", "152", "157", "158", "159", "182", "183",
-                   "187", "188", "130", "131", "132", "155", "156", "185", "186", "133", "153", "177", "180", "189"]
+MOBILE_PREFIXES = [
+    "134",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "157",
+    "158",
+    "159",
+    "182",
+    "183",
+    "187",
+    "188",
+    "130",
+    "131",
+    "132",
+    "155",
+    "156",
+    "185",
+    "186",
+    "133",
+    "153",
+    "177",
+    "180",
+    "189",
+]
 CITIES = ["杭州市", "宁波市", "温州市", "绍兴市", "嘉兴市", "湖州市", "金华市", "台州市"]
 DISTRICTS = ["西湖区", "拱墅区", "滨江区", "萧山区", "余杭区", "鄞州区", "海曙区", "鹿城区", "越城区", "南湖区"]
 ROADS = ["文三路", "学院路", "中山路", "解放路", "人民路", "建设路", "新华路", "江南大道", "天目山路", "环城北路"]
@@ -133,8 +161,9 @@ class TextGenerator:
             f"{self.rng.randint(1, 999)}号{self.rng.choice(PLACES_TAIL)}"
             for _ in range(2000)
         ]
-        self.names = [self.rng.choice(SURNAMES) + "".join(self.rng.choices(GIVEN, k=self.rng.choice((1, 2))))
-                      for _ in range(5000)]
+        self.names = [
+            self.rng.choice(SURNAMES) + "".join(self.rng.choices(GIVEN, k=self.rng.choice((1, 2)))) for _ in range(5000)
+        ]
         self.names += [self.rng.choice(SURNAMES) + title for title in ("先生", "女士") for _ in range(500)]
 
     def _template(self, top: str) -> str:

@@ -136,7 +136,9 @@ def complaints_page(user, filters: ComplaintFilters, *, cursor: str | None = Non
     qs = complaints_filtered(user, filters)
     if cursor:
         at, pk = decode_cursor(cursor)
-        qs = qs.filter(Q(received_at__lt=at) | Q(received_at=at, id__lt=pk))
+        # The redundant ``received_at <= at`` is what an index can seek to; the OR alone is
+        # only a filter, so the scan would start at the newest row on every page.
+        qs = qs.filter(Q(received_at__lte=at), Q(received_at__lt=at) | Q(received_at=at, id__lt=pk))
     rows = list(qs.order_by("-received_at", "-id").values(*LIST_FIELDS)[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]

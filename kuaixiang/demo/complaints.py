@@ -294,22 +294,23 @@ class Generator:
 
 
 def register_all(drafts: list[Draft]) -> int:
-    """Register drafts through ``complaint_register_bulk``, one batch per agent and hour,
-    with the clock at the batch's registration time (so numbers and events carry that day)."""
-    batches: dict[tuple[int, datetime], list[Draft]] = defaultdict(list)
+    """Register drafts through ``complaint_register_bulk``: one batch per complaint centre and
+    hour, entered by one of its agents with the clock at the batch's registration time (so
+    numbers, ``created_at`` and the register event carry that moment)."""
+    batches: dict[tuple[str, datetime], list[Draft]] = defaultdict(list)
     for d in drafts:
         hour = d.registered_at.astimezone(clock.SHANGHAI).replace(minute=0, second=0, microsecond=0)
-        batches[(d.agent.pk, hour)].append(d)
+        batches[(d.unit, hour)].append(d)
     made = 0
-    for (_, _), batch in sorted(batches.items(), key=lambda kv: max(d.registered_at for d in kv[1])):
+    for batch in sorted(batches.values(), key=lambda b: max(d.registered_at for d in b)):
         batch.sort(key=lambda d: d.registered_at)
+        agent, at = batch[0].agent, batch[-1].registered_at
         items: list[ComplaintInput] = [parse_complaint_input(d.data) for d in batch]
-        with clock.frozen(batch[-1].registered_at):
-            results = complaint_register_bulk(actor=batch[0].agent, items=items)
+        with clock.frozen(at):
+            results = complaint_register_bulk(actor=agent, items=items)
         for d, result in zip(batch, results, strict=True):
             if result.complaint is None:
                 raise RuntimeError(f"demo complaint rejected: {result.error}")
-            d.complaint_id = result.complaint.pk
-            d.registered_at = batch[-1].registered_at
+            d.complaint_id, d.agent, d.registered_at = result.complaint.pk, agent, at
             made += result.status == 201
     return made

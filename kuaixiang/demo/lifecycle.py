@@ -102,13 +102,23 @@ class Simulation:
             step = story.throw(error) if error is not None else next(story)
         except (StopIteration, DomainError):
             return
-        at = self.last[draft.complaint_id] + step.wait
+        at = self._working_hours(self.last[draft.complaint_id] + step.wait)
         if at >= self.limit or self.rng.random() < STALL:
             story.close()
             return
         heapq.heappush(self.heap, (at, next(self.sequence), draft, story, step))
 
     # -- waiting times
+
+    def _working_hours(self, at: datetime) -> datetime:
+        """Move a moment at night to the next morning shift (08:00–21:00 Shanghai)."""
+        local = at.astimezone(clock.SHANGHAI)
+        if 8 <= local.hour < 21:
+            return at
+        morning = local.replace(hour=8, minute=0, second=0, microsecond=0)
+        if local.hour >= 21:
+            morning += DAY
+        return morning + self._wait(0, 90)
 
     def _wait(self, low: float, high: float, unit: timedelta = MINUTE) -> timedelta:
         return self.rng.uniform(low, high) * unit

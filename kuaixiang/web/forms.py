@@ -3,7 +3,7 @@ registration is validated by ``complaints.intake.parse_complaint_input`` and act
 by ``complaints.actions.parse_payload`` (through ``complaint_transition``)."""
 
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -282,6 +282,8 @@ class QueueFilterForm(forms.Form):
         data = self.cleaned_data
         status = data.get("status")
         start, end = data.get("received_from"), data.get("received_to")
+        if end is not None and end >= date.max:
+            end = None  # "up to the end of time" filters nothing (and has no next day)
         return ComplaintFilters(
             status=[s.value for s in OPEN] if status == "open" else ([status] if status else []),
             category_id=data.get("category"),

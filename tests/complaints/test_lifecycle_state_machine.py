@@ -93,8 +93,28 @@ PERSONAS = [
     "outsider",
     "outside_agent",
 ]
-REGISTRARS = ["agent", "lead", "manager", "hq_manager", "outside_agent"]
-DEPARTMENTS = ["network", "business", "centre", "other_network"]
+REGISTRARS = ["agent", "agent", "agent", "lead", "manager", "hq_manager", "outside_agent"]
+DEPARTMENTS = ["network", "network", "network", "business", "centre", "other_network"]
+# Hypothesis favours the first of a list: put the moves that carry a complaint forward first.
+FORWARD_FIRST = [
+    "accept",
+    "dispatch",
+    "take",
+    "return",
+    "review_pass",
+    "reply",
+    "revisit",
+    "archive",
+    "reopen",
+    "reconsider",
+    "resume",
+    "transfer",
+    "send_back",
+    "review_reject",
+    "suspend",
+    "refuse",
+    "merge",
+]
 # States in which a complaint is being worked by a department, and those before any department.
 WORKED = {State.DISPATCHED, State.PROCESSING, State.RETURNED, State.REVIEWED, State.REPLIED, State.REVISITED}
 UNDISPATCHED = {State.REGISTERED, State.ACCEPTED}
@@ -129,6 +149,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         transaction.set_rollback(True)
         self._atomic.__exit__(None, None, None)
 
+    @precondition(lambda self: len(self.ids) < 3)  # few complaints, long lives
     @rule(persona=st.sampled_from(REGISTRARS))
     def register_a_complaint(self, persona):
         complaint = register(self.org.persona(persona), description=f"{persona} 登记的投诉")
@@ -142,18 +163,18 @@ class LifecycleMachine(RuleBasedStateMachine):
     def act(self, data):
         complaint_id = data.draw(st.sampled_from(self.ids), label="complaint")
         state = self.expected[complaint_id]
-        # Half the time pick an action the table allows from here by a role that may do it, so that
-        # examples get deep into the lifecycle; otherwise anything by anyone.
-        if data.draw(st.booleans(), label="plausible"):
-            candidates = [a for a, t in TRANSITIONS.items() if state in t.sources] or list(ACTIONS)
+        complaint = Complaint.objects.get(pk=complaint_id)
+        # Mostly pick an action the table allows from here, by someone who may do it, so that examples
+        # get deep into the lifecycle; otherwise anything by anyone.
+        if data.draw(st.sampled_from([True, True, True, False]), label="plausible"):
+            candidates = [a for a in FORWARD_FIRST if state in TRANSITIONS[a].sources]
             action = data.draw(st.sampled_from(candidates), label="action")
-            by_role = [p for p in PERSONAS if role_of(self.org.persona(p)) in TRANSITIONS[action].roles]
-            persona = data.draw(st.sampled_from(by_role or PERSONAS), label="persona")
+            able = [p for p in PERSONAS if self._could(TRANSITIONS[action], self.org.persona(p), complaint)]
+            persona = data.draw(st.sampled_from(able or PERSONAS), label="persona")
         else:
             action = data.draw(st.sampled_from(ACTIONS), label="action")
             persona = data.draw(st.sampled_from(PERSONAS), label="persona")
         actor = self.org.persona(persona)
-        complaint = Complaint.objects.get(pk=complaint_id)
         payload, broken = self._payload(data, action, complaint)
 
         before = snapshot(complaint_id)
@@ -183,10 +204,23 @@ class LifecycleMachine(RuleBasedStateMachine):
         event = ComplaintEvent.objects.filter(complaint_id=complaint_id).latest("id")
         assert (event.action, event.from_status, event.to_status, event.actor_id) == (action, state, target, actor.pk)
 
+    @staticmethod
+    def _could(transition, actor, complaint: Complaint) -> bool:
+        """A cheap guess (for steering only) whether ``actor`` sees the complaint and may do ``transition``."""
+        scope = scope_for(actor)
+        sees = scope.everything or complaint.registered_by_id == actor.pk
+        sees = sees or bool({complaint.department_id, complaint.intake_department_id} & scope.department_ids)
+        mine = not (transition.department_action and scope.role in DEPARTMENT) or (
+            complaint.department_id in scope.own_department_ids
+        )
+        return sees and mine and scope.role in transition.roles
+
     def _payload(self, data, action: str, complaint: Complaint) -> tuple[dict, bool]:
         payload = payload_for(action, self.org, complaint)
         if action in ("dispatch", "transfer"):
-            department = data.draw(st.sampled_from(DEPARTMENTS), label="department")
+            # Elsewhere first: a transfer to the current department is refused (tested on its own).
+            options = sorted(DEPARTMENTS, key=lambda d: self.org.persona(d).pk == complaint.department_id)
+            department = data.draw(st.sampled_from(options), label="department")
             payload["department_id"] = self.org.persona(department).pk
         if action == "merge":
             payload["into_id"] = data.draw(st.sampled_from([*self.ids, payload["into_id"]]), label="into")
@@ -225,7 +259,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             state = State(c["status"])  # raises for anything outside the enum
             assert state == self.expected[c["id"]]
             assert c["n_events"] == 1 + self.accepted[c["id"]], "one event per accepted action, plus registration"
-            assert (state == State.SUSPENDED) == bool(c["suspended_from"])
+            if state != State.MERGED:  # a suspended complaint may be merged away; it keeps its note
+                assert (state == State.SUSPENDED) == bool(c["suspended_from"])
             assert (state in CLOSED) == (c["closed_at"] is not None)
             assert (state == State.MERGED) == (c["merged_into_id"] is not None)
             if state in WORKED:
@@ -249,8 +284,8 @@ def test_random_action_sequences_by_random_personas_respect_the_lifecycle():
     run_state_machine_as_test(
         LifecycleMachine,
         settings=settings(
-            max_examples=30,
-            stateful_step_count=30,
+            max_examples=25,
+            stateful_step_count=50,
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

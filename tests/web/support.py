@@ -21,7 +21,9 @@ def walk(complaint, org, until: str):
     for action, persona, data in STEPS:
         if data == "network":
             data = {"department_id": org.network.pk}
-        complaint = complaint_transition(complaint_id=complaint.pk, action=action, actor=org.persona(persona), data=data)
+        complaint = complaint_transition(
+            complaint_id=complaint.pk, action=action, actor=org.persona(persona), data=data
+        )
         if action == until:
             return complaint
     raise AssertionError(f"no step named {until}")

@@ -12,7 +12,7 @@ from kuaixiang.complaints.models import Complaint
 from tests.personas import PASSWORD, build_org
 
 CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path("/tmp/kx-shots")
+SHOTS = Path(os.environ.get("KX_SHOTS_DIR", "/tmp/kx-shots"))  # noqa: S108  (screenshots for people to look at)
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -38,7 +38,10 @@ def page(live_server, monkeypatch):
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         context = browser.new_context(
-            base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900}
+            base_url=live_server.url,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            viewport={"width": 1366, "height": 900},
         )
         context.set_default_timeout(15_000)
         page = context.new_page()
@@ -124,5 +127,11 @@ def test_agent_registers_and_dispatches_then_handler_takes(page, transactional_d
 
     complaint.refresh_from_db()
     assert complaint.status == "processing" and complaint.assignee_id == org.handler.pk
-    assert list(complaint.events.values_list("action", flat=True)) == ["register", "attach", "accept", "dispatch", "take"]
+    assert list(complaint.events.values_list("action", flat=True)) == [
+        "register",
+        "attach",
+        "accept",
+        "dispatch",
+        "take",
+    ]
     assert os.path.exists(SHOTS / "browser-6-taken.png")

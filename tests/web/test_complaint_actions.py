@@ -180,3 +180,20 @@ def test_actions_need_the_csrf_token(org, complaint):
     assert client.post(url(complaint, "accept")).status_code == 403
     complaint.refresh_from_db()
     assert complaint.status == "registered"
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("dispatch", {"department_id": "99999999999999999999999"}),
+        ("dispatch", {"department_id": "网络部"}),
+        ("merge", {"into": "TS" + "9" * 40}),
+        ("merge", {"into": "-5"}),
+    ],
+)
+def test_odd_payloads_are_a_400_never_a_500(login, org, complaint, action, data):
+    complaint = walk(complaint, org, "accept")
+    before = snapshot(complaint)
+    response = login(org.manager).post(url(complaint, action), data)
+    assert response.status_code == 400
+    assert snapshot(complaint) == before

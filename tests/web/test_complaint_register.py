@@ -164,3 +164,20 @@ def test_a_known_external_id_opens_the_existing_complaint(agent, org):
     response = agent.post(URL, valid(idempotency_key="b"), follow=True)
     assert Complaint.objects.count() == 1
     assert "此前已登记为" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"description": "含\x00空字符"},
+        {"received_at": "0001-01-01T00:00"},
+        {"received_at": "9999-12-31T23:59"},
+        {"category_id": "99999999999999999999999"},
+        {"amount_claimed": "1e400"},
+        {"extra_key": ["k" * 300], "extra_value": ["v" * 10_001]},
+    ],
+)
+def test_odd_input_is_a_400_never_a_500(agent, org, overrides):
+    response = agent.post(URL, valid(**overrides))
+    assert response.status_code == 400
+    assert not Complaint.objects.exists()

@@ -61,3 +61,16 @@ def test_the_compiled_catalogues_match_the_po_files():
         for msgid, msgstr in _po_entries(folder / "django.po").items():
             if msgstr:
                 assert catalogue.gettext(msgid) == msgstr, f"run manage.py compilemessages ({language}: {msgid})"
+
+
+def test_no_translation_is_left_as_a_fuzzy_guess():
+    for language in ("zh_Hans", "en"):
+        text = (LOCALE / language / "LC_MESSAGES/django.po").read_text(encoding="utf-8")
+        assert not re.search(r"^#, fuzzy", text, flags=re.MULTILINE), f"{language}: review the fuzzy entries"
+
+
+def test_the_admin_is_branded_in_chinese(login, org):
+    org.admin.is_staff = True
+    org.admin.is_superuser = True
+    org.admin.save()
+    assert "快响管理后台" in login(org.admin).get("/admin/").content.decode()

@@ -31,7 +31,7 @@ def test_mark_one_read(login, org, dispatched):
     response = client.post("/inbox/read/", {"id": str(message.pk)})
     assert response.status_code == 302 and response["Location"] == "/inbox/"
     assert inbox_unread_count(org.handler) == 0
-    assert 'data-count=' not in client.get("/inbox/bell/").content.decode()
+    assert "data-count=" not in client.get("/inbox/bell/").content.decode()
 
 
 def test_opening_a_message_marks_it_read_and_goes_to_the_complaint(login, org, dispatched):

@@ -62,7 +62,9 @@ def test_an_invalid_filter_is_flagged_and_ignored(login, org, mix):
 
 
 def test_the_queue_pages_with_a_cursor(login, org, settings):
-    made = [register(org.agent, description=f"工单{i}", received_at=clock.now() - timedelta(minutes=i)) for i in range(35)]
+    made = [
+        register(org.agent, description=f"工单{i}", received_at=clock.now() - timedelta(minutes=i)) for i in range(35)
+    ]
     client = login(org.lead)
     first = client.get("/queue/")
     assert numbers(first) == [c.number for c in made[:30]]
@@ -126,3 +128,20 @@ def test_search_by_keyword(login, org, complaint):
 def test_an_empty_search_shows_the_form(login, org):
     response = login(org.agent).get("/search/")
     assert response.status_code == 200 and 'name="q"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "received_from=0001-01-01",
+        "received_to=9999-12-31",
+        "received_from=2026-13-45",
+        "category=abc&department=-1",
+        "q=%00%00",
+        "q=" + "长" * 500,
+        "status=nonsense&overdue=maybe",
+    ],
+)
+def test_odd_queue_input_never_breaks_the_page(login, org, complaint, query):
+    response = login(org.lead).get(f"/queue/?{query}")
+    assert response.status_code in (200, 400)
