@@ -1,11 +1,10 @@
 from datetime import datetime
-from typing import Any
-
 from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status as Reply
 from pydantic import Field
 
-from kuaixiang.api.schemas import AttachmentOut, BulkIn, BulkOut, ComplaintDetail, ComplaintPage, Created, Error
+from kuaixiang.api.schemas import ActionIn, AttachmentOut, BulkIn, BulkOut, ComplaintDetail, ComplaintPage, Created, Error
 from kuaixiang.complaints import present, selectors, services
 from kuaixiang.complaints.intake import ComplaintInput, parse_complaint_input
 from kuaixiang.complaints.lifecycle import ACTIONS
@@ -23,7 +22,7 @@ def create_complaint(request, body: ComplaintInput):
     key = request.headers.get("Idempotency-Key")
     registered = services.complaint_register(actor=request.auth, data=body, idempotency_key=key)
     c = registered.complaint
-    return (201 if registered.created else 200), {"id": c.pk, "number": c.number, "status": c.status}
+    return Reply(201 if registered.created else 200, {"id": c.pk, "number": c.number, "status": c.status})
 
 
 @router.post("/bulk", response={200: BulkOut, **ERRORS})
@@ -95,12 +94,13 @@ def list_complaints(request, query: ListQuery = Query(...)):  # noqa: B008
     return {"items": [present.list_item(row, role) for row in page.items], "next_cursor": page.next_cursor}
 
 
-def _detail(request, complaint_id: int) -> dict:
-    complaint = selectors.complaint_detail(request.auth, complaint_id)
+def _detail(request, complaint_id: int, *, after_action: bool = False) -> dict:
+    complaint = selectors.complaint_detail(request.auth, complaint_id, after_action=after_action)
+    still_visible = not after_action or selectors.complaints_visible(request.auth).filter(pk=complaint_id).exists()
     return present.detail(
         complaint,
         role=services.role_of(request.auth),
-        allowed=services.allowed_actions(complaint, request.auth),
+        allowed=services.allowed_actions(complaint, request.auth) if still_visible else [],
         timeline=selectors.complaint_timeline(complaint),
         attachments=list(complaint.attachments.order_by("id")),
     )
@@ -119,13 +119,14 @@ def get_complaint(request, complaint_id: int):
     + "、".join(ACTIONS)
     + "。403 角色或部门无权，409 状态不允许，400 参数有误；被拒绝的操作不做任何修改。",
 )
-def perform_action(request, complaint_id: int, action: str, body: dict[str, Any] | None = None):
-    services.complaint_transition(complaint_id=complaint_id, action=action, actor=request.auth, data=body or {})
-    return _detail(request, complaint_id)
+def perform_action(request, complaint_id: int, action: str, body: ActionIn | None = None):
+    data = body.model_dump(exclude_unset=True) if body else {}
+    services.complaint_transition(complaint_id=complaint_id, action=action, actor=request.auth, data=data)
+    return _detail(request, complaint_id, after_action=True)
 
 
 @router.post("/{int:complaint_id}/attachments", response={201: AttachmentOut, **ERRORS, 413: Error})
 def upload_attachment(request, complaint_id: int, file: UploadedFile = File(...)):  # noqa: B008
     """上传证据附件（照片、录音、票据等），单个文件最大见 KX_ATTACHMENT_MAX_BYTES。"""
     attachment = services.attachment_add(complaint_id=complaint_id, actor=request.auth, upload=file)
-    return 201, attachment
+    return Reply(201, attachment)

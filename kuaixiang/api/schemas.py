@@ -3,7 +3,7 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from kuaixiang.validation import reject_nul
 
@@ -36,6 +36,24 @@ class Created(Schema):
 
 class BulkIn(Schema):
     items: list[dict[str, Any]] = Field(..., description="最多 1000 条，每条字段同「创建工单」")
+
+
+class ActionIn(Schema):
+    """The fields of every action; each action takes only its own and checks them (400 otherwise)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(
+        None, description="原因：refuse、transfer、send_back、review_reject、reopen、reconsider、suspend 必填"
+    )
+    department_id: int | None = Field(None, description="目标部门：dispatch、transfer 必填")
+    findings: str | None = Field(None, description="核实情况：return 必填")
+    solution: str | None = Field(None, description="处理方案：return 必填")
+    content: str | None = Field(None, description="答复内容：reply 必填")
+    satisfaction: int | None = Field(None, description="满意度 1–5：revisit 必填")
+    solved: bool | None = Field(None, description="问题是否解决：revisit 必填")
+    comment: str | None = Field(None, description="回访备注：revisit 可选")
+    into_id: int | None = Field(None, description="合并到的工单：merge 必填")
 
 
 class BulkItemOut(Schema):

@@ -146,10 +146,15 @@ def complaints_page(user, filters: ComplaintFilters, *, cursor: str | None = Non
     return Page(rows, next_cursor)
 
 
-def complaint_detail(user, complaint_id: int) -> Complaint:
+def complaint_detail(user, complaint_id: int, *, after_action: bool = False) -> Complaint:
+    """The complaint with its relations, or NotFound outside the user's scope.
+
+    ``after_action``: the user has just changed it; show the result even when the change took it out
+    of their scope (a send-back or a transfer to another department) — they saw it a moment ago.
+    """
+    base = Complaint.objects.all() if after_action else complaints_visible(user)
     complaint = (
-        complaints_visible(user)
-        .select_related("category", "department", "intake_department", "registered_by", "assignee", "merged_into")
+        base.select_related("category", "department", "intake_department", "registered_by", "assignee", "merged_into")
         .filter(pk=complaint_id)
         .first()
     )

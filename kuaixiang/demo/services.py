@@ -26,7 +26,7 @@ TELECOM_PACK = Path(settings.BASE_DIR) / "rulepacks" / "telecom.yaml"
 DEFAULT_SEED = 20261122
 # Each lifecycle action is about ten queries through the real service: this many per
 # complaint on average keeps 2,000 complaints well under a minute on SQLite.
-DEFAULT_ACTIONS_PER_COMPLAINT = 3
+DEFAULT_ACTIONS_PER_COMPLAINT = 2
 
 
 @dataclass

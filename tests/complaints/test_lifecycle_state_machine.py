@@ -167,7 +167,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         # Mostly pick an action the table allows from here, by someone who may do it, so that examples
         # get deep into the lifecycle; otherwise anything by anyone.
         if data.draw(st.sampled_from([True, True, True, False]), label="plausible"):
-            candidates = [a for a in FORWARD_FIRST if state in TRANSITIONS[a].sources]
+            candidates = [a for a in FORWARD_FIRST if state in TRANSITIONS[a].sources] or FORWARD_FIRST
             action = data.draw(st.sampled_from(candidates), label="action")
             able = [p for p in PERSONAS if self._could(TRANSITIONS[action], self.org.persona(p), complaint)]
             persona = data.draw(st.sampled_from(able or PERSONAS), label="persona")
