@@ -96,6 +96,10 @@ class Gunicorn:
             time.sleep(0.3)
         raise RuntimeError("gunicorn did not become ready")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the gunicorn workers so far (Linux /proc; 0 elsewhere)."""
+        return sum(_proc_cpu(pid) for pid in _children(self.proc.pid))
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -104,6 +108,34 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        return [int(c) for task in tasks for c in (task / "children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of one process, from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu(dbname: str) -> float:
+    """CPU seconds of the PostgreSQL backends serving ``dbname`` (same machine, readable /proc)."""
+    import psycopg
+
+    from benchmarks.common import _libpq, pg_admin_url
+
+    with psycopg.connect(_libpq(pg_admin_url()), autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [dbname])]
+    return sum(_proc_cpu(pid) for pid in pids)
 
 
 class Payloads:
@@ -166,11 +198,21 @@ class CellResult:
     complaints_per_s: float
     p50_ms: float
     p99_ms: float
+    app_cpu_ms: float = float("nan")  # gunicorn workers' CPU per complaint in the window
+    db_cpu_ms: float = float("nan")  # PostgreSQL backends' CPU per complaint (SQLite: inside app)
     error_examples: list = field(default_factory=list)
 
 
 def drive(
-    port: int, token: str, *, mode: str, concurrency: int, duration: float, warmup: float, payloads: Payloads
+    port: int,
+    token: str,
+    *,
+    mode: str,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    payloads: Payloads,
+    cpu_probe=lambda: (0.0, 0.0),
 ) -> CellResult:
     path = "/api/v1/complaints" + ("/bulk" if mode == "bulk" else "")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -214,9 +256,11 @@ def drive(
     for _ in range(concurrency):
         first_done.acquire()
     time.sleep(max(0.0, warmup - (time.perf_counter() - started)))
+    cpu_start = cpu_probe()
     window_start = time.perf_counter()
     time.sleep(duration)
     window_end = time.perf_counter()
+    cpu_end = cpu_probe()
     stop.set()
     for t in threads:
         t.join()
@@ -224,15 +268,22 @@ def drive(
     good = [s for s in inside if s.ok]
     latencies = [(s.end - s.start) * 1000 for s in good]
     window = window_end - window_start
+    created = sum(s.items for s in good)
+    app_cpu, db_cpu = (
+        (end - start) * 1000 / created if created else float("nan")
+        for start, end in zip(cpu_start, cpu_end, strict=True)
+    )
     return CellResult(
         mode=mode,
         concurrency=concurrency,
         window_s=round(window, 2),
         requests=len(inside),
         errors=len(inside) - len(good),
-        complaints_per_s=sum(s.items for s in good) / window,
+        complaints_per_s=created / window,
         p50_ms=percentile(latencies, 50),
         p99_ms=percentile(latencies, 99),
+        app_cpu_ms=app_cpu,
+        db_cpu_ms=db_cpu if cpu_end[1] else float("nan"),
         error_examples=errors,
     )
 
@@ -282,10 +333,15 @@ def run_intake(
                         duration=seconds,
                         warmup=warmup,
                         payloads=payloads,
+                        cpu_probe=lambda: (
+                            server_proc.cpu_seconds(),
+                            postgres_cpu(INTAKE_PG_DB) if db == "postgres" else 0.0,
+                        ),
                     )
                     log(
                         f"intake/{db} {mode} c={concurrency} run {r + 1}/{repeat}: "
                         f"{result.complaints_per_s:.0f}/s p50 {result.p50_ms:.1f} ms p99 {result.p99_ms:.1f} ms "
+                        f"CPU/complaint app {result.app_cpu_ms:.2f} ms db {result.db_cpu_ms:.2f} ms "
                         f"({result.requests} requests, {result.errors} errors)"
                     )
                     if result.error_examples:
@@ -301,6 +357,8 @@ def run_intake(
             "complaints_per_s": median([r["complaints_per_s"] for r in runs]),
             "p50_ms": median([r["p50_ms"] for r in runs]),
             "p99_ms": median([r["p99_ms"] for r in runs]),
+            "app_cpu_ms": median([r["app_cpu_ms"] for r in runs]),
+            "db_cpu_ms": median([r["db_cpu_ms"] for r in runs]),
             "requests": sum(r["requests"] for r in runs),
             "errors": sum(r["errors"] for r in runs),
         }

@@ -1,15 +1,20 @@
-from django.conf import settings
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from kuaixiang.api.main import api
 
+
+def api_not_found(request, rest: str = ""):
+    """Unknown paths under /api/v1 answer in the API's error shape, not Django's HTML page."""
+    return JsonResponse({"code": "not_found", "message": "接口不存在", "details": {"path": request.path}}, status=404)
+
+
+# Attachments are served only through the scoped download view in kuaixiang.web, never as /media/.
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("kuaixiang.web.urls")),
 ]
-if settings.DEBUG or settings.DEMO_MODE:
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]

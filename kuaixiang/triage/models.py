@@ -27,11 +27,22 @@ class Category(models.Model):
         return self.full_name or self.name
 
     def clean(self):
-        if self.parent_id and self.parent.level >= MAX_CATEGORY_DEPTH:
+        if not self.parent_id:
+            return
+        if self.pk and self.path and (self.parent_id == self.pk or self.parent.path.startswith(self.path)):
+            raise ValidationError(_("上级分类不能是自身或其下级"))
+        height = self._subtree_height() if self.pk and self.path else 0
+        if self.parent.level + 1 + height > MAX_CATEGORY_DEPTH:
             raise ValidationError(_("分类最多五级"))
+
+    def _subtree_height(self) -> int:
+        """Levels below this node, from the stored (pre-move) levels of its descendants."""
+        deepest = Category.objects.filter(path__startswith=self.path).aggregate(m=models.Max("level"))["m"]
+        return (deepest or self.level) - self.level
 
     def save(self, *args, **kwargs):
         self.clean()
+        before = (self.path, self.full_name, self.level)
         self.level = self.parent.level + 1 if self.parent_id else 1
         self.full_name = f"{self.parent.full_name} / {self.name}" if self.parent_id else self.name
         super().save(*args, **kwargs)
@@ -39,6 +50,10 @@ class Category(models.Model):
         if path != self.path:
             Category.objects.filter(pk=self.pk).update(path=path)
             self.path = path
+        if before[0] and before != (self.path, self.full_name, self.level):
+            # A rename or move: descendants carry the level, path and name of their ancestors.
+            for child in self.children.all():
+                child.save()
 
     @property
     def is_leaf(self) -> bool:
