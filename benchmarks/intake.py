@@ -46,9 +46,12 @@ CHANNELS = ["phone", "hotline_12345", "hotline_12315", "app", "wechat", "web", "
 class ServerConfig:
     workers: int
     threads: int
+    worker_class: str = "gthread"
 
     @property
     def label(self) -> str:
+        if self.worker_class == "sync":
+            return f"gunicorn sync, {self.workers} workers (the server closes each connection)"
         return f"gunicorn gthread, {self.workers} workers × {self.threads} threads"
 
 
@@ -65,9 +68,9 @@ class Gunicorn:
             "--workers",
             str(config.workers),
             "--worker-class",
-            "gthread",
+            config.worker_class,
             "--threads",
-            str(config.threads),
+            str(config.threads if config.worker_class == "gthread" else 1),
             "--keep-alive",
             "30",
             "--timeout",

@@ -12,7 +12,13 @@ from kuaixiang.org.models import Staff
 from tests.personas import PASSWORD, Org, register
 
 _TO_PROCESSING = [("accept", "agent"), ("dispatch", "agent"), ("take", "handler")]
-_TO_REVISITED = [*_TO_PROCESSING, ("return", "handler"), ("review_pass", "lead"), ("reply", "agent"), ("revisit", "agent")]
+_TO_REVISITED = [
+    *_TO_PROCESSING,
+    ("return", "handler"),
+    ("review_pass", "lead"),
+    ("reply", "agent"),
+    ("revisit", "agent"),
+]
 
 PATHS: dict[State, list[tuple[str, str]]] = {
     State.REGISTERED: [],

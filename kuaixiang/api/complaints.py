@@ -1,10 +1,20 @@
 from datetime import datetime
+
 from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status as Reply
 from pydantic import Field
 
-from kuaixiang.api.schemas import ActionIn, AttachmentOut, BulkIn, BulkOut, ComplaintDetail, ComplaintPage, Created, Error
+from kuaixiang.api.schemas import (
+    ActionIn,
+    AttachmentOut,
+    BulkIn,
+    BulkOut,
+    ComplaintDetail,
+    ComplaintPage,
+    Created,
+    Error,
+)
 from kuaixiang.complaints import present, selectors, services
 from kuaixiang.complaints.intake import ComplaintInput, parse_complaint_input
 from kuaixiang.complaints.lifecycle import ACTIONS

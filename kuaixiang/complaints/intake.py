@@ -74,7 +74,9 @@ class ComplaintInput(BaseModel):
             size = len(json.dumps(value, ensure_ascii=False, allow_nan=False))
         except (ValueError, RecursionError):
             # NaN/Infinity parse from a lenient JSON body but no database accepts them in JSON.
-            raise InvalidInput("extra_not_json", "扩展字段只能包含标准 JSON 值（不支持 NaN、Infinity 或过深的嵌套）") from None
+            raise InvalidInput(
+                "extra_not_json", "扩展字段只能包含标准 JSON 值（不支持 NaN、Infinity 或过深的嵌套）"
+            ) from None
         if size > MAX_EXTRA_JSON:
             raise InvalidInput("extra_too_large", f"扩展字段过大，最多 {MAX_EXTRA_JSON} 个字符")
         return value

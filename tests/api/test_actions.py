@@ -11,8 +11,10 @@ from tests.personas import register
 
 def unchanged(complaint: Complaint) -> bool:
     now = Complaint.objects.get(pk=complaint.pk)
-    return now.status == complaint.status and now.updated_at == complaint.updated_at and (
-        ComplaintEvent.objects.filter(complaint=complaint).count() == complaint.events.count()
+    return (
+        now.status == complaint.status
+        and now.updated_at == complaint.updated_at
+        and (ComplaintEvent.objects.filter(complaint=complaint).count() == complaint.events.count())
     )
 
 
@@ -132,7 +134,9 @@ class TestRefusals:
         org.business.active = False
         org.business.save()
         complaint = complaint_in(org, State.ACCEPTED)
-        response = api_as("agent").post(f"/complaints/{complaint.pk}/actions/dispatch", {"department_id": org.business.pk})
+        response = api_as("agent").post(
+            f"/complaints/{complaint.pk}/actions/dispatch", {"department_id": org.business.pk}
+        )
         assert_error(response, 400, "unknown_department")
 
     def test_malformed_json_gets_400(self, org, api_as):

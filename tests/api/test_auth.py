@@ -53,7 +53,9 @@ def test_a_deactivated_user_gets_no_token_and_loses_the_ones_he_had(org):
     token = issue_token("agent")
     org.agent.is_active = False
     org.agent.save()
-    assert_error(ApiClient().post("/auth/token", {"username": "agent", "password": PASSWORD}), 401, "invalid_credentials")
+    assert_error(
+        ApiClient().post("/auth/token", {"username": "agent", "password": PASSWORD}), 401, "invalid_credentials"
+    )
     assert_error(ApiClient(token).get("/complaints"), 401, "unauthorized")
 
 

@@ -85,7 +85,9 @@ def test_a_repeat_with_the_same_idempotency_key_returns_200_and_the_same_complai
 
 
 def test_an_overlong_idempotency_key_is_refused(agent):
-    assert_error(agent.post("/complaints", VALID, headers={"Idempotency-Key": "k" * 201}), 400, "invalid_idempotency_key")
+    assert_error(
+        agent.post("/complaints", VALID, headers={"Idempotency-Key": "k" * 201}), 400, "invalid_idempotency_key"
+    )
     assert nothing_written()
 
 
@@ -114,7 +116,9 @@ def test_an_overlong_idempotency_key_is_refused(agent):
 )
 def test_bad_input_gets_400_naming_the_field_and_writes_nothing(agent, body, field, code):
     error = assert_error(agent.post("/complaints", body), 400, "validation_error")
-    assert {"field": field, "code": code} in [{"field": f["field"], "code": f["code"]} for f in error["details"]["fields"]]
+    assert {"field": field, "code": code} in [
+        {"field": f["field"], "code": f["code"]} for f in error["details"]["fields"]
+    ]
     assert nothing_written()
 
 

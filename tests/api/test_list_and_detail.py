@@ -120,7 +120,10 @@ class TestFilters:
             ({"received_from": "0001-01-01T00:00:00+14:00"}, "datetime_out_of_range"),
             ({"cursor": "not-a-cursor"}, "invalid_cursor"),
             ({"cursor": base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|x").decode()}, "invalid_cursor"),
-            ({"cursor": base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|" + b"9" * 30).decode()}, "invalid_cursor"),
+            (
+                {"cursor": base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|" + b"9" * 30).decode()},
+                "invalid_cursor",
+            ),
         ],
     )
     def test_a_bad_filter_gets_400(self, catalogue, agent, params, code):
@@ -169,7 +172,9 @@ class TestQueryCount:
         for i in range(n):
             c = register(org.agent, category_id=org.leaf.pk, description=f"第 {i} 单")
             complaint_transition(complaint_id=c.pk, action="accept", actor=org.agent)
-            complaint_transition(complaint_id=c.pk, action="dispatch", actor=org.agent, data={"department_id": org.network.pk})
+            complaint_transition(
+                complaint_id=c.pk, action="dispatch", actor=org.agent, data={"department_id": org.network.pk}
+            )
             complaint_transition(complaint_id=c.pk, action="take", actor=org.handler)
 
     def test_the_list_costs_the_same_number_of_queries_for_5_and_50_items(self, org, agent):
@@ -235,7 +240,7 @@ class TestDetail:
         assert_error(agent.get(f"/complaints/{complaint_id}"), 404, "complaint_not_found")
 
     def test_a_non_numeric_id_is_not_found(self, agent):
-        assert agent.get("/complaints/abc").status_code == 404
+        assert_error(agent.get("/complaints/abc"), 404, "not_found")
 
 
 def test_departments_are_listed_as_a_tree_in_preorder(org, agent):

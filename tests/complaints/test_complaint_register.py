@@ -177,5 +177,10 @@ class TestBulk:
     def test_bulk_items_are_registered_like_single_ones(self, org):
         (result,) = complaint_register_bulk(actor=org.agent, items=[data(subject="营业厅")])
         c = Complaint.objects.get(pk=result.complaint.pk)
-        assert (c.status, c.intake_department, c.registered_by, c.subject) == ("registered", org.centre, org.agent, "营业厅")
+        assert (c.status, c.intake_department, c.registered_by, c.subject) == (
+            "registered",
+            org.centre,
+            org.agent,
+            "营业厅",
+        )
         assert c.events.get().action == "register"

@@ -87,7 +87,9 @@ def test_allowed_roles_succeed_and_every_other_role_is_refused(org, centre_staff
             target = transition.target or State(complaint.suspended_from)
             event = outcome._last_event
             if (outcome.status, event.action, event.from_status, event.to_status) != (target, action, state, target):
-                mismatches.append(f"{role}: {outcome.status} / event {event.action} {event.from_status}->{event.to_status}")
+                mismatches.append(
+                    f"{role}: {outcome.status} / event {event.action} {event.from_status}->{event.to_status}"
+                )
             if not offered:
                 mismatches.append(f"{role}: succeeded but allowed_actions does not offer {action}")
         else:
@@ -159,7 +161,11 @@ class TestDepartmentActions:
         with pytest.raises(NotFound):
             complaint_transition(complaint_id=complaint.pk, action="take", actor=org.handler)
         taken = complaint_transition(complaint_id=complaint.pk, action="take", actor=org.biz_handler)
-        assert (taken.status, taken.department_id, taken.assignee_id) == ("processing", org.business.pk, org.biz_handler.pk)
+        assert (taken.status, taken.department_id, taken.assignee_id) == (
+            "processing",
+            org.business.pk,
+            org.biz_handler.pk,
+        )
 
     def test_someone_of_another_branch_gets_not_found(self, org):
         complaint = complaint_in(org, State.DISPATCHED)
@@ -210,7 +216,12 @@ class TestRulesBeyondTheTable:
         again = complaint_transition(
             complaint_id=complaint.pk, action="reconsider", actor=org.manager, data={"reason": "用户申请复议"}
         )
-        assert (again.status, again.closed_at, again.department_id, again.reconsider_count) == ("accepted", None, None, 1)
+        assert (again.status, again.closed_at, again.department_id, again.reconsider_count) == (
+            "accepted",
+            None,
+            None,
+            1,
+        )
 
 
 class TestMilestonesAndEvents:
@@ -297,7 +308,9 @@ class TestBadPayloads:
     def test_a_text_over_ten_thousand_characters_is_named_in_the_details(self, org):
         complaint = register(org.agent)
         with pytest.raises(InvalidInput) as refused:
-            complaint_transition(complaint_id=complaint.pk, action="refuse", actor=org.agent, data={"reason": "长" * 10_001})
+            complaint_transition(
+                complaint_id=complaint.pk, action="refuse", actor=org.agent, data={"reason": "长" * 10_001}
+            )
         assert refused.value.details["fields"] == [
             {"field": "reason", "code": "text_too_long", "message": "内容过长，最多 10000 个字符"}
         ]

@@ -255,7 +255,9 @@ class LifecycleMachine(RuleBasedStateMachine):
     @invariant()
     def every_complaint_is_where_the_table_put_it(self):
         rows = Complaint.objects.filter(pk__in=self.ids).annotate(n_events=Count("events"))
-        for c in rows.values("id", "status", "suspended_from", "closed_at", "merged_into_id", "department_id", "n_events"):
+        for c in rows.values(
+            "id", "status", "suspended_from", "closed_at", "merged_into_id", "department_id", "n_events"
+        ):
             state = State(c["status"])  # raises for anything outside the enum
             assert state == self.expected[c["id"]]
             assert c["n_events"] == 1 + self.accepted[c["id"]], "one event per accepted action, plus registration"
@@ -284,7 +286,7 @@ def test_random_action_sequences_by_random_personas_respect_the_lifecycle():
     run_state_machine_as_test(
         LifecycleMachine,
         settings=settings(
-            max_examples=25,
+            max_examples=20,
             stateful_step_count=50,
             deadline=None,
             database=None,
