@@ -99,9 +99,9 @@ class Gunicorn:
             time.sleep(0.3)
         raise RuntimeError("gunicorn did not become ready")
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU of the gunicorn workers so far (Linux /proc; 0 elsewhere)."""
-        return sum(_proc_cpu(pid) for pid in _children(self.proc.pid))
+    def cpu_seconds(self) -> dict[int, float]:
+        """CPU seconds so far of each gunicorn worker (Linux /proc; empty elsewhere)."""
+        return {pid: _proc_cpu(pid) for pid in _children(self.proc.pid)}
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -130,15 +130,21 @@ def _proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_cpu(dbname: str) -> float:
-    """CPU seconds of the PostgreSQL backends serving ``dbname`` (same machine, readable /proc)."""
+def postgres_cpu(dbname: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving ``dbname`` (same machine, /proc)."""
     import psycopg
 
     from benchmarks.common import _libpq, pg_admin_url
 
     with psycopg.connect(_libpq(pg_admin_url()), autocommit=True) as conn:
         pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [dbname])]
-    return sum(_proc_cpu(pid) for pid in pids)
+    return {pid: _proc_cpu(pid) for pid in pids}
+
+
+def _cpu_delta(start: dict[int, float], end: dict[int, float]) -> float:
+    """CPU used between two snapshots by the processes alive at the end (a process that
+    started in between counts from zero; one that exited in between is lost)."""
+    return sum(cpu - start.get(pid, 0.0) for pid, cpu in end.items())
 
 
 class Payloads:
@@ -215,7 +221,7 @@ def drive(
     duration: float,
     warmup: float,
     payloads: Payloads,
-    cpu_probe=lambda: (0.0, 0.0),
+    cpu_probe=lambda: ({}, {}),
 ) -> CellResult:
     path = "/api/v1/complaints" + ("/bulk" if mode == "bulk" else "")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -273,7 +279,7 @@ def drive(
     window = window_end - window_start
     created = sum(s.items for s in good)
     app_cpu, db_cpu = (
-        (end - start) * 1000 / created if created else float("nan")
+        _cpu_delta(start, end) * 1000 / created if created and end else float("nan")
         for start, end in zip(cpu_start, cpu_end, strict=True)
     )
     return CellResult(
@@ -286,7 +292,7 @@ def drive(
         p50_ms=percentile(latencies, 50),
         p99_ms=percentile(latencies, 99),
         app_cpu_ms=app_cpu,
-        db_cpu_ms=db_cpu if cpu_end[1] else float("nan"),
+        db_cpu_ms=db_cpu,
         error_examples=errors,
     )
 
@@ -338,7 +344,7 @@ def run_intake(
                         payloads=payloads,
                         cpu_probe=lambda: (
                             server_proc.cpu_seconds(),
-                            postgres_cpu(INTAKE_PG_DB) if db == "postgres" else 0.0,
+                            postgres_cpu(INTAKE_PG_DB) if db == "postgres" else {},
                         ),
                     )
                     log(

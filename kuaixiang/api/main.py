@@ -3,11 +3,12 @@
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from kuaixiang.api.services import token_user
 from kuaixiang.errors import DomainError, InvalidInput
-from kuaixiang.validation import invalid_input
+from kuaixiang.validation import invalid_input, reject_nul
 
 
 class BearerAuth(HttpBearer):
@@ -16,6 +17,15 @@ class BearerAuth(HttpBearer):
         if user is not None:
             request.user = user
         return user
+
+
+class NulSafeParser(Parser):
+    def parse_querydict(self, data, list_fields, request):
+        """Refuse a NUL character in any query or form value (400 ``nul_character``) for every router:
+        PostgreSQL cannot take one in a text parameter, so it would otherwise surface as a 500."""
+        for key, values in data.lists():
+            reject_nul([key, *values])
+        return super().parse_querydict(data, list_fields, request)
 
 
 class KuaixiangAPI(NinjaAPI):
@@ -40,6 +50,7 @@ api = KuaixiangAPI(
     description="投诉快速响应与危机管理服务接口。错误统一为 `{code, message, details}`。",
     urls_namespace="api",
     auth=BearerAuth(),
+    parser=NulSafeParser(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )

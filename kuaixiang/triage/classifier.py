@@ -143,7 +143,8 @@ def prepare_examples(
     if not kept_texts:
         raise ClassifierError(
             f"没有可用的训练样本：共 {len(texts)} 行，文本为空 {empty_text} 行，分类为空 {empty_label} 行。",
-            f"No usable training rows: {len(texts)} rows, {empty_text} with empty text, {empty_label} with empty label.",
+            f"No usable training rows: {len(texts)} rows, {empty_text} with empty text, "
+            f"{empty_label} with empty label.",
             code="no_examples",
         )
     counts = Counter(kept_labels)
@@ -153,7 +154,8 @@ def prepare_examples(
         shown_en = ", ".join(f"'{label}' ({n})" for label, n in list(rare.items())[:10])
         more = f" 等 {len(rare)} 个" if len(rare) > 10 else ""
         raise ClassifierError(
-            f"以下分类的样本少于 {min_examples} 条，无法训练：{shown}{more}。请补充样本，或加 --drop-rare 忽略这些分类。",
+            f"以下分类的样本少于 {min_examples} 条，无法训练：{shown}{more}。"
+            "请补充样本，或加 --drop-rare 忽略这些分类。",
             f"These labels have fewer than {min_examples} examples: {shown_en}"
             f"{f' and {len(rare) - 10} more' if len(rare) > 10 else ''}. "
             "Add examples, or pass --drop-rare to leave them out.",
@@ -199,6 +201,9 @@ class CategoryClassifier:
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Raw linear scores, shape (len(texts), n_labels)."""
+        if len(texts) == 1:  # registration screen: skip building a sparse matrix
+            cols, weights = self.features.vector(texts[0])
+            return (weights @ self.coef[cols] + self.intercept)[None, :]
         matrix = self.features.transform(texts)
         return np.asarray(matrix @ self.coef) + self.intercept
 

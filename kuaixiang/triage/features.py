@@ -22,6 +22,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from operator import add
 
 import numpy as np
 import scipy.sparse as sp
@@ -54,12 +55,15 @@ def ngrams(text: str, ngram_min: int = 1, ngram_max: int = 3) -> list[str]:
         if not word:
             continue
         padded = f" {word} "
-        size = len(padded)
         for n in range(ngram_min, ngram_max + 1):
             if n == 1:
                 grams.extend(word)  # the padding alone is no feature
+            elif n == 2:
+                grams.extend(map(add, padded, padded[1:]))
+            elif n == 3:
+                grams.extend(map(add, map(add, padded, padded[1:]), padded[2:]))
             else:
-                grams.extend(padded[i : i + n] for i in range(size - n + 1))
+                grams.extend([padded[i : i + n] for i in range(len(padded) - n + 1)])
     return grams
 
 
@@ -104,16 +108,28 @@ class Features:
         return len(self.terms)
 
     def _row(self, text: str) -> tuple[list[int], list[float]]:
+        """Column indices and raw (possibly sublinear) term frequencies of the known grams of ``text``."""
         get = self.index.get
-        counts = Counter(i for i in map(get, self.spec.analyzer(text)) if i is not None)
-        if not counts:
-            return [], []
-        cols = list(counts)
-        if self.spec.sublinear_tf:
-            tf = [1.0 + math.log(c) for c in counts.values()]
-        else:
-            tf = [float(c) for c in counts.values()]
+        cols: list[int] = []
+        tf: list[float] = []
+        table = _SUBLINEAR if self.spec.sublinear_tf else None
+        for gram, count in Counter(self.spec.analyzer(text)).items():
+            i = get(gram)
+            if i is not None:
+                cols.append(i)
+                if table is None:
+                    tf.append(float(count))
+                else:
+                    tf.append(table[count] if count < len(table) else 1.0 + math.log(count))
         return cols, tf
+
+    def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """One text as (column indices, L2-normalised TF-IDF weights): the cheap path for a single text."""
+        cols, tf = self._row(text)
+        index = np.asarray(cols, dtype=np.intp)
+        weights = np.asarray(tf, dtype=np.float32) * self.idf[index]
+        norm = float(np.sqrt(weights @ weights)) if len(weights) else 0.0
+        return index, (weights / norm if norm else weights)
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
         """Return a (len(texts), n_features) float32 CSR matrix; unknown grams are ignored."""
@@ -134,6 +150,9 @@ class Features:
         norms[norms == 0] = 1.0
         values /= norms[rows].astype(np.float32)
         return sp.csr_matrix((values, cols_arr, ptr), shape=(len(lengths), self.n_features), dtype=np.float32)
+
+
+_SUBLINEAR = [0.0] + [1.0 + math.log(c) for c in range(1, 256)]
 
 
 def fit_features(texts: Sequence[str], spec: FeatureSpec) -> tuple[Features, sp.csr_matrix]:

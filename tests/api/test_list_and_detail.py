@@ -129,8 +129,9 @@ class TestFilters:
     def test_a_bad_filter_gets_400(self, catalogue, agent, params, code):
         assert_error(agent.get("/complaints", params), 400, code)
 
-    def test_a_nul_character_in_the_search_is_harmless(self, catalogue, agent):
-        assert ids(agent.get("/complaints", {"q": "话\x00费"})) == [catalogue["billing"].pk]
+    @pytest.mark.parametrize("params", [{"q": "话\x00费"}, {"cursor": "a\x00"}, {"unknown\x00": "1"}])
+    def test_a_nul_character_in_a_query_is_refused_not_a_server_error(self, catalogue, agent, params):
+        assert_error(agent.get("/complaints", params), 400, "nul_character")
 
 
 class TestCursorPages:
@@ -255,3 +256,21 @@ def test_departments_are_listed_as_a_tree_in_preorder(org, agent):
 def test_categories_are_listed_with_their_full_names(org, agent):
     body = agent.get("/categories").json()
     assert [c["full_name"] for c in body] == ["网络质量", "网络质量 / 移动网络", "网络质量 / 移动网络 / 信号弱"]
+
+
+class TestDataScopeThroughTheApi:
+    def test_the_outsider_lists_and_finds_nothing_of_branch_a(self, org, api_as):
+        mine = register(org.outside_agent, description="乙分公司的单", complainant_phone="13900000009")
+        theirs = register(org.agent, description="甲分公司的单", complainant_phone="13900000008")
+        outsider = api_as("outside_agent")
+        assert ids(outsider.get("/complaints")) == [mine.pk]
+        assert ids(outsider.get("/complaints", {"q": theirs.number})) == []
+        assert ids(outsider.get("/complaints", {"q": "13900000008"})) == []
+        assert ids(outsider.get("/complaints", {"q": "甲分公司"})) == []
+        assert_error(outsider.get(f"/complaints/{theirs.pk}"), 404, "complaint_not_found")
+
+    def test_hq_sees_both_branches_and_a_branch_manager_only_his(self, org, api_as):
+        a = register(org.agent, received_at=T0)
+        b = register(org.outside_agent, received_at=T0 + timedelta(minutes=1))
+        assert ids(api_as("hq_manager").get("/complaints")) == [b.pk, a.pk]
+        assert ids(api_as("manager").get("/complaints")) == [a.pk]
