@@ -5,10 +5,13 @@ For each database: a fresh database, ``migrate``, the benchmark organisation and
 closed-loop load generator: ``concurrency`` threads, each with its own keep-alive
 ``http.client`` connection, each sending the next request as soon as the last one returned.
 
-Measurement window: it opens once every thread has completed one request and the warm-up
-has passed (so worker start-up, connection set-up and the first queue fill are excluded)
-and lasts ``duration`` seconds. Throughput counts complaints created by requests that
-completed inside the window; latencies are those requests' wall times.
+Measurement windows: the first opens once every thread has completed one request and the
+warm-up has passed (so worker start-up, connection set-up and the first queue fill are
+excluded); ``repeat`` windows of ``duration`` seconds follow back to back under the same
+continuous load, and the table shows their medians. Throughput counts each successful
+request's complaints in proportion to its overlap with the window; latencies are the wall
+times of the requests that finished inside it. Failed requests are counted over the whole
+run, warm-up and drain included.
 """
 
 import http.client
@@ -221,8 +224,12 @@ def drive(
     duration: float,
     warmup: float,
     payloads: Payloads,
+    windows: int = 1,
     cpu_probe=lambda: ({}, {}),
-) -> CellResult:
+) -> tuple[list[CellResult], int]:
+    """Keep ``concurrency`` clients busy and measure ``windows`` consecutive windows of
+    ``duration`` seconds once the load is steady: (one ``CellResult`` per window, failed
+    requests over the whole run including warm-up and drain)."""
     path = "/api/v1/complaints" + ("/bulk" if mode == "bulk" else "")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     per_request = BULK_SIZE if mode == "bulk" else 1
@@ -265,35 +272,49 @@ def drive(
     for _ in range(concurrency):
         first_done.acquire()
     time.sleep(max(0.0, warmup - (time.perf_counter() - started)))
-    cpu_start = cpu_probe()
-    window_start = time.perf_counter()
-    time.sleep(duration)
-    window_end = time.perf_counter()
-    cpu_end = cpu_probe()
+    marks = [(time.perf_counter(), cpu_probe())]
+    for _ in range(windows):
+        time.sleep(duration)
+        marks.append((time.perf_counter(), cpu_probe()))
     stop.set()
     for t in threads:
         t.join()
-    inside = [s for slot in samples for s in slot if window_start <= s.end <= window_end]
+    everything = [s for slot in samples for s in slot]
+    results = [
+        _window_result(mode, concurrency, everything, begin, end, errors)
+        for (begin, end) in zip(marks, marks[1:], strict=False)
+    ]
+    return results, sum(not s.ok for s in everything)
+
+
+def _window_result(mode: str, concurrency: int, samples: list[Sample], begin, end, errors) -> CellResult:
+    """Latency from the requests that finished in the window; throughput from every request's
+    overlap with it (a 1,000-item request half inside counts 500), so a window holding only a
+    few bulk requests is not rounded to whole requests."""
+    (t0, cpu0), (t1, cpu1) = begin, end
+    inside = [s for s in samples if t0 <= s.end <= t1]
     good = [s for s in inside if s.ok]
     latencies = [(s.end - s.start) * 1000 for s in good]
-    window = window_end - window_start
-    created = sum(s.items for s in good)
+    created = sum(
+        s.items * (min(s.end, t1) - max(s.start, t0)) / (s.end - s.start)
+        for s in samples
+        if s.ok and s.end > t0 and s.start < t1 and s.end > s.start
+    )
     app_cpu, db_cpu = (
-        _cpu_delta(start, end) * 1000 / created if created and end else float("nan")
-        for start, end in zip(cpu_start, cpu_end, strict=True)
+        _cpu_delta(a, b) * 1000 / created if created and b else float("nan") for a, b in zip(cpu0, cpu1, strict=True)
     )
     return CellResult(
         mode=mode,
         concurrency=concurrency,
-        window_s=round(window, 2),
+        window_s=round(t1 - t0, 2),
         requests=len(inside),
         errors=len(inside) - len(good),
-        complaints_per_s=created / window,
+        complaints_per_s=created / (t1 - t0),
         p50_ms=percentile(latencies, 50),
         p99_ms=percentile(latencies, 99),
         app_cpu_ms=app_cpu,
         db_cpu_ms=db_cpu,
-        error_examples=errors,
+        error_examples=errors if len(good) < len(inside) else [],
     )
 
 
@@ -326,37 +347,40 @@ def run_intake(
     boot = run_child("bootstrap", [], env)
     server_proc = Gunicorn(env, server, work)
     cells: dict[str, list[dict]] = {}
+    failures: dict[str, int] = {}
     try:
         server_proc.wait_ready(boot["token"])
         payloads = Payloads(boot["leaves"], tag=f"bench{os.getpid()}")
         for mode in modes:
             for concurrency in concurrencies:
-                runs = []
-                for r in range(repeat):
-                    seconds = bulk_seconds if mode == "bulk" else single_seconds
-                    result = drive(
-                        server_proc.port,
-                        boot["token"],
-                        mode=mode,
-                        concurrency=concurrency,
-                        duration=seconds,
-                        warmup=warmup,
-                        payloads=payloads,
-                        cpu_probe=lambda: (
-                            server_proc.cpu_seconds(),
-                            postgres_cpu(INTAKE_PG_DB) if db == "postgres" else {},
-                        ),
-                    )
+                seconds = bulk_seconds if mode == "bulk" else single_seconds
+                results, failed = drive(
+                    server_proc.port,
+                    boot["token"],
+                    mode=mode,
+                    concurrency=concurrency,
+                    duration=seconds,
+                    warmup=warmup,
+                    payloads=payloads,
+                    windows=repeat,
+                    cpu_probe=lambda: (
+                        server_proc.cpu_seconds(),
+                        postgres_cpu(INTAKE_PG_DB) if db == "postgres" else {},
+                    ),
+                )
+                for r, result in enumerate(results):
                     log(
-                        f"intake/{db} {mode} c={concurrency} run {r + 1}/{repeat}: "
+                        f"intake/{db} {mode} c={concurrency} window {r + 1}/{repeat}: "
                         f"{result.complaints_per_s:.0f}/s p50 {result.p50_ms:.1f} ms p99 {result.p99_ms:.1f} ms "
                         f"CPU/complaint app {result.app_cpu_ms:.2f} ms db {result.db_cpu_ms:.2f} ms "
                         f"({result.requests} requests, {result.errors} errors)"
                     )
                     if result.error_examples:
                         log(f"  errors: {result.error_examples[:2]}")
-                    runs.append(result.__dict__)
-                cells[f"{mode}/{concurrency}"] = runs
+                if failed:
+                    log(f"intake/{db} {mode} c={concurrency}: {failed} failed request(s) in the whole run")
+                cells[f"{mode}/{concurrency}"] = [result.__dict__ for result in results]
+                failures[f"{mode}/{concurrency}"] = failed
     finally:
         server_proc.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -369,6 +393,6 @@ def run_intake(
             "app_cpu_ms": median([r["app_cpu_ms"] for r in runs]),
             "db_cpu_ms": median([r["db_cpu_ms"] for r in runs]),
             "requests": sum(r["requests"] for r in runs),
-            "errors": sum(r["errors"] for r in runs),
+            "errors": failures[key],  # over the whole run, warm-up and drain included
         }
     return {"database": db, "server": server.label, "runs": cells, "summary": summary}

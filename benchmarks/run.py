@@ -141,7 +141,7 @@ def intake_rows(results: dict, dbs: list[str], concurrencies: list[int]) -> list
                 if not s:
                     cells.append("–")
                     continue
-                err = f" · {s['errors']} errors" if s["errors"] else ""
+                err = f" · **{s['errors']} failed**" if s["errors"] else ""
                 cpu = _cpu(s.get("app_cpu_ms", float("nan")), s.get("db_cpu_ms", float("nan")))
                 cells.append(
                     f"{_n(s['complaints_per_s'])}/s · p50 {_ms(s['p50_ms'])} · p99 {_ms(s['p99_ms'])} ms{cpu}{err}"
@@ -208,7 +208,8 @@ def render_table(out: dict, args, dbs: list[str]) -> str:
 def notes(out: dict, args, dbs: list[str], skipped: str) -> list[str]:
     env = out["environment"]
     lines = [
-        f"Intake cells: medians of {args.repeat} run(s). Machine: {env['cpus']} CPUs (shared), load average "
+        f"Intake cells: medians of {args.repeat} consecutive window(s) under continuous load. "
+        f"Machine: {env['cpus']} CPUs (shared), load average "
         f"{env['load_before']} before / {env['load_after']} after; {env['postgres'] or 'no PostgreSQL'}; "
         f"SQLite {env['sqlite']}; commit {env['commit']}.",
     ]
