@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,7 +93,7 @@ class TrainOptions:
     drop_rare: bool = False
     seed: int = 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["features"] = self.features.to_dict()
         return data
@@ -185,7 +186,7 @@ class CategoryClassifier:
         intercept: np.ndarray,
         labels: Sequence[str],
         temperature: float,
-        header: dict,
+        header: dict[str, Any],
     ) -> None:
         self.features = features
         self.coef = np.ascontiguousarray(coef, dtype=np.float32)  # (n_features, n_labels)
@@ -203,9 +204,11 @@ class CategoryClassifier:
         """Raw linear scores, shape (len(texts), n_labels)."""
         if len(texts) == 1:  # registration screen: skip building a sparse matrix
             cols, weights = self.features.vector(texts[0])
-            return (weights @ self.coef[cols] + self.intercept)[None, :]
+            single: np.ndarray = (weights @ self.coef[cols] + self.intercept)[None, :]
+            return single
         matrix = self.features.transform(texts)
-        return np.asarray(matrix @ self.coef) + self.intercept
+        batch: np.ndarray = np.asarray(matrix @ self.coef) + self.intercept
+        return batch
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated confidences per label, rows summing to 1."""
@@ -232,10 +235,11 @@ class CategoryClassifier:
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    result: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return result
 
 
-def _fit_linear(matrix, y: np.ndarray, n_labels: int, options: TrainOptions) -> tuple[np.ndarray, np.ndarray]:
+def _fit_linear(matrix: Any, y: np.ndarray, n_labels: int, options: TrainOptions) -> tuple[np.ndarray, np.ndarray]:
     """Fit LinearSVC on label indices ``y``; return coef (n_features, n_labels) and intercept (n_labels,)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.svm import LinearSVC
@@ -245,8 +249,8 @@ def _fit_linear(matrix, y: np.ndarray, n_labels: int, options: TrainOptions) -> 
         # a few hard examples may keep liblinear from its tolerance; the fit is still usable
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(matrix, y)
-    coef = np.asarray(model.coef_, dtype=np.float32)
-    intercept = np.asarray(model.intercept_, dtype=np.float32)
+    coef: np.ndarray = np.asarray(model.coef_, dtype=np.float32)
+    intercept: np.ndarray = np.asarray(model.intercept_, dtype=np.float32)
     present = list(model.classes_)
     if len(present) == 2 and coef.shape[0] == 1:  # binary: one scorer for the second class
         coef = np.vstack([-coef, coef]) / 2
@@ -361,7 +365,7 @@ def cross_validate(
     folds: int = 5,
     options: TrainOptions | None = None,
     progress: Progress | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Stratified k-fold macro-F1 and accuracy (features refitted per fold; no calibration).
 
     Returns ``{"folds", "macro_f1": [...], "macro_f1_mean", "macro_f1_median", "accuracy_mean"}``.
@@ -403,7 +407,7 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def save_model(model: CategoryClassifier, path: str | os.PathLike) -> Path:
+def save_model(model: CategoryClassifier, path: str | os.PathLike[str]) -> Path:
     """Write ``model`` to ``path`` atomically (temporary file in the same folder, then rename).
 
     Raises :class:`ClassifierError` when the folder does not exist; on any failure no file is left.
@@ -437,7 +441,7 @@ def _not_a_model(path: Path, why: str) -> ClassifierError:
     )
 
 
-def read_header(path: str | os.PathLike) -> dict:
+def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Return the header of a model file; :class:`ClassifierError` for a missing, foreign or other-version file."""
     path = Path(path)
     if not path.is_file():
@@ -465,7 +469,7 @@ def read_header(path: str | os.PathLike) -> dict:
     return header
 
 
-def load_model(path: str | os.PathLike) -> CategoryClassifier:
+def load_model(path: str | os.PathLike[str]) -> CategoryClassifier:
     """Load a model written by :func:`save_model`; :class:`ClassifierError` for anything else, never a crash."""
     path = Path(path)
     header = read_header(path)
@@ -501,7 +505,7 @@ class ModelCache:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[tuple[int, int, int], CategoryClassifier]] = {}
 
-    def get(self, path: str | os.PathLike) -> CategoryClassifier:
+    def get(self, path: str | os.PathLike[str]) -> CategoryClassifier:
         key = os.fspath(Path(path).resolve())
         try:
             st = os.stat(key)
@@ -527,6 +531,6 @@ class ModelCache:
 _cache = ModelCache()
 
 
-def load_cached(path: str | os.PathLike) -> CategoryClassifier:
+def load_cached(path: str | os.PathLike[str]) -> CategoryClassifier:
     """The process-wide :class:`ModelCache`: the model at ``path``, reloaded when the file changes."""
     return _cache.get(path)

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from operator import add
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -77,11 +78,11 @@ class FeatureSpec:
     sublinear_tf: bool = True
     max_features: int | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> FeatureSpec:
+    def from_dict(cls, data: dict[str, Any]) -> FeatureSpec:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     def analyzer(self, text: str) -> list[str]:

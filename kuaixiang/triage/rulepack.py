@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from kuaixiang.errors import InvalidInput
@@ -147,29 +148,16 @@ def rulepack_parse(text: str, *, source: str = "<text>") -> list[CategoryNode]:
 # ---------------------------------------------------------------- loading
 
 
-def _refresh_tree(source: str) -> int:
-    """Recompute level, path and full name of every category from its parent (a moved or
-    renamed pack node drags along children the pack does not mention); return rows fixed."""
-    rows = {r["id"]: r for r in Category.objects.values("id", "parent_id", "name", "level", "path", "full_name")}
-    children: dict[int | None, list[int]] = {}
-    for row in rows.values():
-        children.setdefault(row["parent_id"], []).append(row["id"])
-    fixed = 0
-    stack = [(pk, 1, "/", "") for pk in children.get(None, [])]
-    while stack:
-        pk, level, parent_path, parent_name = stack.pop()
-        row = rows[pk]
-        if level > MAX_CATEGORY_DEPTH:
-            raise RulepackError(
-                f"分类「{row['name']}」移动后将位于第 {level} 级，分类树最多 {MAX_CATEGORY_DEPTH} 级", source=source
-            )
-        path = f"{parent_path}{pk}/"
-        full_name = f"{parent_name} / {row['name']}" if parent_name else row["name"]
-        if (row["level"], row["path"], row["full_name"]) != (level, path, full_name):
-            Category.objects.filter(pk=pk).update(level=level, path=path, full_name=full_name)
-            fixed += 1
-        stack.extend((child, level + 1, path, full_name) for child in children.get(pk, []))
-    return fixed
+def _save(category: Category, node: CategoryNode, source: str) -> None:
+    """Save one node; its descendants follow (``Category.save``). A too-deep result is a pack error."""
+    try:
+        category.save()
+    except ValidationError:
+        raise RulepackError(
+            f"分类「{node.name}」放在此处会使其下级超过第 {MAX_CATEGORY_DEPTH} 级（最多 {MAX_CATEGORY_DEPTH} 级）",
+            source=source,
+            where=node.where,
+        ) from None
 
 
 @transaction.atomic
@@ -183,7 +171,7 @@ def categories_load(roots: list[CategoryNode], *, source: str = "<text>") -> Loa
         category = existing.get(node.code)
         if category is None:
             category = Category(code=node.code, name=node.name, parent=parent, active=node.active)
-            category.save()
+            _save(category, node, source)
             created += 1
         else:
             expected = (
@@ -199,10 +187,9 @@ def categories_load(roots: list[CategoryNode], *, source: str = "<text>") -> Loa
                 unchanged += 1
             else:
                 category.name, category.parent, category.active = node.name, parent, node.active
-                category.save()
+                _save(category, node, source)
                 updated += 1
         saved[node.code] = category
-    updated += _refresh_tree(source)
     return LoadResult(created, updated, unchanged)
 
 

@@ -105,7 +105,7 @@ class Table:
         return self.values[name]
 
 
-def read_table(path: str | os.PathLike, *, columns: Sequence[str], encoding: str | None = None) -> Table:
+def read_table(path: str | os.PathLike[str], *, columns: Sequence[str], encoding: str | None = None) -> Table:
     """Read ``path`` and return the named ``columns``.
 
     :class:`ClassifierError` for a missing or empty file, an unreadable encoding, malformed
