@@ -2,8 +2,9 @@
 
 For each database: a fresh database, ``migrate``, the benchmark organisation and a token
 (child process ``benchmarks.bootstrap``), then gunicorn serving ``kuaixiang.wsgi`` and a
-closed-loop load generator: ``concurrency`` threads, each with its own keep-alive
-``http.client`` connection, each sending the next request as soon as the last one returned.
+closed-loop load generator: ``concurrency`` threads, each with its own ``http.client``
+connection (kept alive when the server allows it), each sending the next request as soon as
+the last one returned.
 
 Measurement windows: the first opens once every thread has completed one request and the
 warm-up has passed (so worker start-up, connection set-up and the first queue fill are
@@ -49,12 +50,12 @@ CHANNELS = ["phone", "hotline_12345", "hotline_12315", "app", "wechat", "web", "
 class ServerConfig:
     workers: int
     threads: int
-    worker_class: str = "gthread"
+    worker_class: str = "sync"
 
     @property
     def label(self) -> str:
         if self.worker_class == "sync":
-            return f"gunicorn sync, {self.workers} workers (the server closes each connection)"
+            return f"gunicorn sync, {self.workers} workers (no keep-alive: the server closes each connection)"
         return f"gunicorn gthread, {self.workers} workers × {self.threads} threads"
 
 

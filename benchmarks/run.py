@@ -55,7 +55,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
     parser.add_argument(
-        "--worker-class", choices=["gthread", "sync"], default=os.environ.get("BENCH_WORKER_CLASS", "gthread")
+        "--worker-class", choices=["gthread", "sync"], default=os.environ.get("BENCH_WORKER_CLASS", "sync")
     )
     args = parser.parse_args(argv)
     args.rows = args.rows or (20_000 if args.quick else 1_000_000)
@@ -216,7 +216,8 @@ def notes(out: dict, args, dbs: list[str], skipped: str) -> list[str]:
     if out["intake"]:
         server = next(iter(out["intake"].values()))["server"]
         lines.append(
-            f"Intake: {server}, keep-alive HTTP/1.1, closed-loop load from Python threads on the same machine; "
+            f"Intake: {server}; closed-loop load from Python threads (http.client, keep-alive where the "
+            "server allows) on the same machine; "
             f"{args.single_seconds:g} s (single) / {args.bulk_seconds:g} s (bulk) window per run after warm-up; "
             "a fresh database per run of the harness; every request checked (201, or 200 with 1,000 created). "
             "'CPU a+b ms' = CPU time per complaint of the gunicorn workers (a) and the PostgreSQL backends (b) "

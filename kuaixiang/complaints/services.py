@@ -249,10 +249,23 @@ def allowed_actions(complaint: Complaint, actor) -> list[str]:
     return [a for a, t in TRANSITIONS.items() if _refusal(complaint, t, actor) is None]
 
 
-def _department(department_id: int) -> Department:
+def _department(department_id: int, actor) -> Department:
+    """The active target of a dispatch or transfer, inside the actor's unit or at HQ.
+
+    A branch sends work to its own departments or up to HQ, never sideways into another
+    branch (seed 002: a case outside a unit's remit goes back to the centre for re-dispatch).
+    """
     department = Department.objects.filter(pk=department_id, active=True).first()
     if department is None:
         raise InvalidInput("unknown_department", "部门不存在或已停用", {"department_id": department_id})
+    own_unit = staff_of(actor).department.unit()
+    target_unit = department.unit()
+    if own_unit.level != Department.Level.HQ and target_unit.level != Department.Level.HQ and target_unit != own_unit:
+        raise InvalidInput(
+            "department_outside_unit",
+            f"不能派往其他分公司的部门（{target_unit.name}）；请派往本单位或总部的部门",
+            {"department_id": department_id},
+        )
     return department
 
 
@@ -268,7 +281,7 @@ def _apply(complaint: Complaint, action: str, payload, actor, now) -> tuple[dict
             complaint.refused_at = complaint.closed_at = now
             note = f"不予受理原因（已告知投诉人）：{payload.reason}"
         case "dispatch" | "transfer":
-            department = _department(payload.department_id)
+            department = _department(payload.department_id, actor)
             if action == "transfer" and department.pk == complaint.department_id:
                 raise InvalidInput("same_department", "转派的目标部门与当前部门相同")
             data["from_department_id"] = complaint.department_id
@@ -342,7 +355,10 @@ def complaint_transition(*, complaint_id: int, action: str, actor, data: dict | 
     transition = _transition_or_404(action)
     with transaction.atomic():
         complaint = (
-            Complaint.objects.select_for_update().filter(scope_for(actor).complaint_filter(), pk=complaint_id).first()
+            Complaint.objects.select_for_update(of=("self",))
+            .select_related("department")
+            .filter(scope_for(actor).complaint_filter(), pk=complaint_id)
+            .first()
         )
         if complaint is None:
             raise NotFound("complaint_not_found", "工单不存在或不在您的数据范围内", {"id": complaint_id})

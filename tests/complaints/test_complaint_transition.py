@@ -337,3 +337,41 @@ class TestBadPayloads:
     def test_an_unknown_action_is_not_found(self, org):
         complaint = register(org.agent)
         assert attempt(complaint, "explode", org.admin, {}) == (404, "unknown_action")
+
+
+class TestDispatchTargets:
+    def test_a_branch_cannot_dispatch_into_another_branch(self, org):
+        from kuaixiang.complaints.models import ComplaintEvent
+        from kuaixiang.errors import InvalidInput
+
+        complaint = register(org.agent)
+        complaint_transition(complaint_id=complaint.pk, action="accept", actor=org.agent, data={})
+        events = ComplaintEvent.objects.filter(complaint=complaint).count()
+        with pytest.raises(InvalidInput) as refused:
+            complaint_transition(
+                complaint_id=complaint.pk,
+                action="dispatch",
+                actor=org.agent,
+                data={"department_id": org.other_network.pk},
+            )
+        assert refused.value.code == "department_outside_unit"
+        assert ComplaintEvent.objects.filter(complaint=complaint).count() == events
+
+    def test_a_branch_may_dispatch_up_to_an_hq_department(self, org):
+        complaint = register(org.agent)
+        complaint_transition(complaint_id=complaint.pk, action="accept", actor=org.agent, data={})
+        done = complaint_transition(
+            complaint_id=complaint.pk, action="dispatch", actor=org.agent, data={"department_id": org.hq_legal.pk}
+        )
+        assert done.department_id == org.hq_legal.pk
+
+    def test_hq_may_dispatch_into_any_branch(self, org):
+        complaint = register(org.hq_manager)
+        complaint_transition(complaint_id=complaint.pk, action="accept", actor=org.hq_manager, data={})
+        done = complaint_transition(
+            complaint_id=complaint.pk,
+            action="dispatch",
+            actor=org.hq_manager,
+            data={"department_id": org.other_network.pk},
+        )
+        assert done.department_id == org.other_network.pk
