@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kuaixiang.validation import invalid_input, reject_nul
@@ -74,26 +75,27 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "archive": NoPayload,
 }
 
+# Translatable (English msgids, Chinese in locale/zh_Hans): one source for buttons, timeline and messages.
 LABELS = {
-    "register": "登记",
-    "attach": "上传附件",
-    "accept": "受理",
-    "refuse": "不予受理",
-    "dispatch": "派单",
-    "transfer": "转派",
-    "send_back": "退单",
-    "take": "接单",
-    "return": "回单",
-    "review_pass": "审核通过",
-    "review_reject": "审核驳回",
-    "reply": "答复",
-    "revisit": "回访",
-    "reopen": "重启",
-    "reconsider": "复议",
-    "suspend": "挂起",
-    "resume": "恢复",
-    "merge": "合并",
-    "archive": "归档",
+    "register": _("Register"),
+    "attach": _("Add attachment"),
+    "accept": _("Accept"),
+    "refuse": _("Refuse"),
+    "dispatch": _("Dispatch"),
+    "transfer": _("Transfer"),
+    "send_back": _("Send back"),
+    "take": _("Take"),
+    "return": _("Return"),
+    "review_pass": _("Pass review"),
+    "review_reject": _("Reject review"),
+    "reply": _("Reply"),
+    "revisit": _("Revisit"),
+    "reopen": _("Reopen"),
+    "reconsider": _("Reconsider"),
+    "suspend": _("Suspend"),
+    "resume": _("Resume"),
+    "merge": _("Merge"),
+    "archive": _("Archive"),
 }
 
 

@@ -57,7 +57,7 @@ def event_item(event) -> dict:
         "id": event.pk,
         "at": event.at,
         "action": event.action,
-        "action_label": LABELS.get(event.action, event.action),
+        "action_label": str(LABELS.get(event.action, event.action)),
         "actor": _person(event.actor),
         "from_status": event.from_status,
         "to_status": event.to_status,

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import translation
 
 from kuaixiang import clock
 from kuaixiang.notify import routing
@@ -36,7 +37,13 @@ def _recipients(complaint, action: str, actor) -> list:
     return list(get_user_model().objects.filter(pk__in=user_ids, is_active=True).only("id", "email"))
 
 
-def _message(complaint, action_label: str, actor, note: str) -> tuple[str, str]:
+def _message(complaint, action_label, actor, note: str) -> tuple[str, str]:
+    """Subject and body in the site language (messages outlive the request that caused them)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _render(complaint, str(action_label), actor, note)
+
+
+def _render(complaint, action_label: str, actor, note: str) -> tuple[str, str]:
     who = (actor.get_full_name() or actor.username) if actor else "系统"
     subject = f"【{complaint.number}】{action_label}"
     lines = [f"工单 {complaint.number} {action_label}（{who}）", f"状态：{complaint.get_status_display()}"]
@@ -48,7 +55,7 @@ def _message(complaint, action_label: str, actor, note: str) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def notifications_queue(*, complaint, action: str, action_label: str, actor, note: str = "") -> list[Notification]:
+def notifications_queue(*, complaint, action: str, action_label, actor, note: str = "") -> list[Notification]:
     """Write outbox rows for one complaint action; deliveries start after commit."""
     now = clock.now()
     subject, body = _message(complaint, action_label, actor, note)

@@ -2,6 +2,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kuaixiang.sla.worktime import SHANGHAI, parse_week_hours
@@ -100,3 +101,179 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()} {self.name}"
+
+
+# ---------------------------------------------------------------- SLA policies (docs/sla.md)
+
+
+class Stage(models.TextChoices):
+    FIRST_CONTACT = "first_contact", _("首次联系")
+    ACCEPTANCE = "acceptance", _("受理决定")
+    DEPARTMENT_RETURN = "department_return", _("部门回单")
+    REPLY = "reply", _("答复")
+    REVISIT = "revisit", _("回访")
+    CLOSURE = "closure", _("办结")
+
+
+class TimeUnit(models.TextChoices):
+    CLOCK_MINUTES = "clock_minutes", _("自然分钟")
+    CLOCK_HOURS = "clock_hours", _("自然小时")
+    WORKING_MINUTES = "working_minutes", _("工作分钟")
+    WORKING_HOURS = "working_hours", _("工作小时")
+    WORKING_DAYS = "working_days", _("工作日")
+    NATURAL_DAYS = "natural_days", _("自然日")
+
+
+class SlaPolicy(models.Model):
+    """One version of a time-limit policy (时限策略). A complaint uses the version in force at
+    its receipt and keeps it; change a rule by adding a new version with a later
+    ``effective_from`` (and closing the old one with ``effective_to``), never by editing."""
+
+    code = models.SlugField(_("编码"), max_length=50)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    name = models.CharField(_("名称"), max_length=100)
+    active = models.BooleanField(_("启用"), default=True)
+    effective_from = models.DateTimeField(_("生效时间"))
+    effective_to = models.DateTimeField(_("失效时间"), null=True, blank=True, help_text=_("空表示长期有效"))
+    priority = models.IntegerField(_("优先级"), default=0, help_text=_("数值大者优先；相同时条件更具体者优先"))
+    channels = models.JSONField(_("渠道"), default=list, blank=True, help_text=_("渠道编码列表；空表示全部"))
+    severities = models.JSONField(_("等级"), default=list, blank=True, help_text=_("等级编码列表；空表示全部"))
+    category = models.ForeignKey(
+        "triage.Category",
+        verbose_name=_("分类（含下级）"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    branch = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("分公司"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("受理单位（分公司或总部）；空表示全部"),
+    )
+    pause_on_suspend = models.BooleanField(_("挂起时停止计时"), default=True)
+
+    class Meta:
+        verbose_name = _("时限策略")
+        verbose_name_plural = _("时限策略")
+        ordering = ["code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="sla_policy_code_version")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code} v{self.version}）"
+
+    def clean(self) -> None:
+        if self.effective_to and self.effective_to <= self.effective_from:
+            raise ValidationError({"effective_to": _("失效时间应晚于生效时间")})
+        for field in ("channels", "severities"):
+            value = getattr(self, field)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValidationError({field: _("应为字符串列表")})
+
+
+class SlaTarget(models.Model):
+    """The time limit of one stage under a policy, optionally only for departments of one function."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
+    stage = models.CharField(_("环节"), max_length=20, choices=Stage.choices)
+    department_function = models.CharField(
+        _("处理部门职能"),
+        max_length=32,
+        blank=True,
+        help_text=_("只对该职能的处理部门生效（如 network 网络部）；空表示其他部门"),
+    )
+    amount = models.DecimalField(_("时限"), max_digits=8, decimal_places=2)
+    unit = models.CharField(_("单位"), max_length=20, choices=TimeUnit.choices)
+    calendar = models.ForeignKey(
+        Calendar, verbose_name=_("工作日历"), null=True, blank=True, on_delete=models.PROTECT, help_text=_("空表示 cn")
+    )
+    warn_ratio = models.DecimalField(_("预警点"), max_digits=3, decimal_places=2, default=0.75)
+    holiday_roll = models.BooleanField(_("截止日遇法定节假日顺延"), default=False)
+
+    class Meta:
+        verbose_name = _("环节时限")
+        verbose_name_plural = _("环节时限")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "stage", "department_function"], name="sla_target_stage_function"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} {self.amount} {self.get_unit_display()}"
+
+    def clean(self) -> None:
+        if self.amount is not None and self.amount < 0:
+            raise ValidationError({"amount": _("时限不能为负")})
+        if self.unit in (TimeUnit.WORKING_DAYS, TimeUnit.NATURAL_DAYS) and self.amount != int(self.amount or 0):
+            raise ValidationError({"amount": _("按天计算时须为整数")})
+        if self.warn_ratio is not None and not 0 < self.warn_ratio <= 1:
+            raise ValidationError({"warn_ratio": _("预警点应在 0 到 1 之间，例如 0.75")})
+
+
+class EscalationTrigger(models.TextChoices):
+    WARN = "warn", _("预警点")
+    BREACH = "breach", _("超时")
+
+
+class EscalationStep(models.Model):
+    """One rung of a policy's escalation ladder (分级督办): when, and whom to tell."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="ladder")
+    level = models.PositiveSmallIntegerField(_("级别"))
+    trigger = models.CharField(_("起点"), max_length=8, choices=EscalationTrigger.choices)
+    offset_amount = models.DecimalField(_("延后"), max_digits=8, decimal_places=2, default=0)
+    offset_unit = models.CharField(_("延后单位"), max_length=20, choices=TimeUnit.choices, default=TimeUnit.WORKING_HOURS)
+    notify_roles = models.JSONField(
+        _("通知角色"),
+        default=list,
+        help_text=_("assignee 处理人本人、handler、head（处理部门）、lead、manager（受理部门）、leader（领导）"),
+    )
+
+    class Meta:
+        verbose_name = _("督办级别")
+        verbose_name_plural = _("督办级别")
+        ordering = ["policy", "level"]
+        constraints = [models.UniqueConstraint(fields=["policy", "level"], name="sla_escalation_level")]
+
+    def __str__(self) -> str:
+        return f"L{self.level} {self.get_trigger_display()} +{self.offset_amount} {self.get_offset_unit_display()}"
+
+
+class ComplaintStage(models.Model):
+    """One timed stage of one complaint; ``due_at``/``warn_at`` are computed once when it starts.
+
+    ``due_at`` is NULL with a ``calendar_error`` when the calendar lacks a needed year: the
+    deadline is unknown, never guessed. The sweep reads ``next_check_at`` (next escalation).
+    """
+
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="sla_stages")
+    stage = models.CharField(_("环节"), max_length=20, choices=Stage.choices)
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="+")
+    target = models.ForeignKey(SlaTarget, null=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(_("开始"))
+    due_at = models.DateTimeField(_("时限"), null=True, blank=True, db_index=True)
+    warn_at = models.DateTimeField(_("预警"), null=True, blank=True, db_index=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    breached = models.BooleanField(default=False)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    calendar_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("工单环节时限")
+        verbose_name_plural = _("工单环节时限")
+        ordering = ["started_at", "id"]
+        indexes = [
+            models.Index(fields=["next_check_at"], name="sla_stage_check", condition=Q(next_check_at__isnull=False)),
+            models.Index(fields=["complaint", "completed_at"], name="sla_stage_complaint"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.stage}"

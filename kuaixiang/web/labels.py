@@ -4,29 +4,6 @@ from django.utils.translation import gettext_lazy as _
 
 from kuaixiang.complaints.lifecycle import State
 
-# Same words as complaints.actions.LABELS (the notification texts), here translatable.
-ACTION_LABELS = {
-    "register": _("Register"),
-    "attach": _("Add attachment"),
-    "accept": _("Accept"),
-    "refuse": _("Refuse"),
-    "dispatch": _("Dispatch"),
-    "transfer": _("Transfer"),
-    "send_back": _("Send back"),
-    "take": _("Take"),
-    "return": _("Return"),
-    "review_pass": _("Pass review"),
-    "review_reject": _("Reject review"),
-    "reply": _("Reply"),
-    "revisit": _("Revisit"),
-    "reopen": _("Reopen"),
-    "reconsider": _("Reconsider"),
-    "suspend": _("Suspend"),
-    "resume": _("Resume"),
-    "merge": _("Merge"),
-    "archive": _("Archive"),
-}
-
 ACTION_ICONS = {
     "accept": "check2-circle",
     "refuse": "x-circle",

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from kuaixiang import clock
 from kuaixiang.complaints import present, selectors, services
+from kuaixiang.complaints.actions import LABELS as ACTION_LABELS
 from kuaixiang.complaints.intake import parse_complaint_input
 from kuaixiang.complaints.lifecycle import CENTRE, OPEN, State
 from kuaixiang.complaints.models import Channel
@@ -288,7 +289,7 @@ def complaint_action(request, complaint_id: int, action: str):
         context = _detail_context(request, complaint)
         context["action_error"] = exc
         return render(request, "web/complaint_detail.html", context, status=exc.status)
-    label = labels.ACTION_LABELS.get(action, action)
+    label = ACTION_LABELS.get(action, action)
     messages.success(request, _("Done: %(action)s.") % {"action": label})
     return redirect("web:complaint", complaint_id=complaint_id)
 

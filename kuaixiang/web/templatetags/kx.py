@@ -3,6 +3,7 @@
 from django import forms, template
 from django.utils.translation import gettext as _
 
+from kuaixiang.complaints.actions import LABELS as ACTION_LABELS
 from kuaixiang.complaints.lifecycle import State
 from kuaixiang.complaints.models import STATUS_LABELS, Channel, Severity
 from kuaixiang.web import labels
@@ -49,7 +50,7 @@ def status_colour(code: str) -> str:
 
 @register.filter
 def action_label(action: str) -> str:
-    return str(labels.ACTION_LABELS.get(action, action))
+    return str(ACTION_LABELS.get(action, action))
 
 
 @register.filter
