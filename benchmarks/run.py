@@ -218,7 +218,7 @@ def notes(out: dict, args, dbs: list[str], skipped: str) -> list[str]:
         lines.append(
             f"Intake: {server}; closed-loop load from Python threads (http.client, keep-alive where the "
             "server allows) on the same machine; "
-            f"{args.single_seconds:g} s (single) / {args.bulk_seconds:g} s (bulk) window per run after warm-up; "
+            f"{args.single_seconds:g} s (single) / {args.bulk_seconds:g} s (bulk) windows after warm-up; "
             "a fresh database per run of the harness; every request checked (201, or 200 with 1,000 created). "
             "'CPU a+b ms' = CPU time per complaint of the gunicorn workers (a) and the PostgreSQL backends (b) "
             "in the window, from /proc: capacity on two idle cores is about 2,000 / (a+b) complaints/s."

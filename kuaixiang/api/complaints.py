@@ -20,6 +20,7 @@ from kuaixiang.complaints.intake import ComplaintInput, parse_complaint_input
 from kuaixiang.complaints.lifecycle import ACTIONS
 from kuaixiang.complaints.models import Channel, Severity, Status
 from kuaixiang.errors import InvalidInput
+from kuaixiang.sla.selectors import stages_for_complaint
 
 router = Router(tags=["投诉工单"])
 BULK_LIMIT = 1000
@@ -113,6 +114,7 @@ def _detail(request, complaint_id: int, *, after_action: bool = False) -> dict:
         allowed=services.allowed_actions(complaint, request.auth) if still_visible else [],
         timeline=selectors.complaint_timeline(complaint),
         attachments=list(complaint.attachments.order_by("id")),
+        stages=stages_for_complaint(complaint.pk),
     )
 
 

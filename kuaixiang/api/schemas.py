@@ -118,6 +118,20 @@ class AttachmentOut(Schema):
     uploaded_at: datetime
 
 
+class StageOut(Schema):
+    stage: str
+    stage_label: str
+    started_at: datetime
+    due_at: datetime | None
+    warn_at: datetime | None
+    paused_seconds: int
+    paused: bool
+    completed_at: datetime | None
+    breached: bool
+    escalation_level: int
+    calendar_error: str
+
+
 class ComplaintDetail(Schema):
     id: int
     number: str
@@ -156,6 +170,7 @@ class ComplaintDetail(Schema):
     replied_at: datetime | None
     closed_at: datetime | None
     allowed_actions: list[str]
+    stages: list[StageOut]
     timeline: list[EventOut]
     attachments: list[AttachmentOut]
 

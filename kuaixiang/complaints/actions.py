@@ -79,6 +79,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
 LABELS = {
     "register": _("Register"),
     "attach": _("Add attachment"),
+    "escalate": _("Escalate"),
     "accept": _("Accept"),
     "refuse": _("Refuse"),
     "dispatch": _("Dispatch"),

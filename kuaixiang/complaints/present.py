@@ -65,7 +65,25 @@ def event_item(event) -> dict:
     }
 
 
-def detail(complaint: Complaint, *, role: str, allowed: list[str], timeline: list, attachments: list) -> dict:
+def stage_item(stage) -> dict:
+    return {
+        "stage": stage.stage,
+        "stage_label": stage.get_stage_display(),
+        "started_at": stage.started_at,
+        "due_at": stage.due_at,
+        "warn_at": stage.warn_at,
+        "paused_seconds": stage.paused_seconds,
+        "paused": stage.paused_at is not None,
+        "completed_at": stage.completed_at,
+        "breached": stage.breached,
+        "escalation_level": stage.escalation_level,
+        "calendar_error": stage.calendar_error,
+    }
+
+
+def detail(
+    complaint: Complaint, *, role: str, allowed: list[str], timeline: list, attachments: list, stages: list = ()
+) -> dict:
     c = complaint
     return {
         "id": c.pk,
@@ -105,6 +123,7 @@ def detail(complaint: Complaint, *, role: str, allowed: list[str], timeline: lis
         "replied_at": c.replied_at,
         "closed_at": c.closed_at,
         "allowed_actions": allowed,
+        "stages": [stage_item(s) for s in stages],
         "timeline": [event_item(e) for e in timeline],
         "attachments": [
             {"id": a.pk, "name": a.name, "size": a.size, "content_type": a.content_type, "uploaded_at": a.uploaded_at}

@@ -18,6 +18,7 @@ from kuaixiang.notify.services import notifications_queue
 from kuaixiang.org.models import Department, Staff
 from kuaixiang.org.roles import Role
 from kuaixiang.org.scope import scope_for
+from kuaixiang.sla.services import stages_on_transition, stages_plan_registration, stages_save
 from kuaixiang.triage.models import Category
 
 
@@ -123,10 +124,12 @@ def complaint_register(*, actor, data: ComplaintInput, idempotency_key: str | No
     _check_category(data.category_id)
     now = clock.now()
     complaint = _new_complaint(data, staff=staff, actor=actor, number="", now=now)
+    stages = stages_plan_registration([complaint], now=now)  # sets due_at; saved with the complaint
     try:
         with transaction.atomic():
             (complaint.number,) = allocate_numbers(1)  # last: writers queue on the counter until commit
             complaint.save(force_insert=True)
+            stages_save(stages)
             _register_event(complaint, actor, now).save(force_insert=True)
             if idempotency_key:
                 IdempotencyKey.objects.create(user=actor, key=idempotency_key, complaint=complaint, created_at=now)
@@ -194,6 +197,7 @@ def complaint_register_bulk(*, actor, items: list[ComplaintInput | InvalidInput]
         # Built before the transaction: from BEGIN IMMEDIATE (SQLite) or the number allocation
         # (the day's counter row, PostgreSQL) concurrent writers queue until this one commits.
         made = [_new_complaint(item, staff=staff, actor=actor, number="", now=now) for _, item in fresh]
+        stages = stages_plan_registration(made, now=now)
         try:
             with transaction.atomic():
                 numbers = allocate_numbers(len(made))
@@ -205,6 +209,7 @@ def complaint_register_bulk(*, actor, items: list[ComplaintInput | InvalidInput]
                     for c in made:
                         c.pk = by_number[c.number]
                 ComplaintEvent.objects.bulk_create([_register_event(c, actor, now) for c in made])
+                stages_save(stages)
         except IntegrityError:
             # A concurrent writer registered one of these external ids: fall back item by item.
             for index, item in fresh:
@@ -375,6 +380,7 @@ def complaint_transition(*, complaint_id: int, action: str, actor, data: dict | 
         complaint.status = next_state(transition, before, resume_to)
         if action == "resume":
             complaint.suspended_from = ""
+        stages_on_transition(complaint=complaint, action=action, before=before, now=now)
         complaint.updated_at = now
         complaint.save()
         ComplaintEvent.objects.create(

@@ -117,6 +117,70 @@ def notifications_queue(*, complaint, action: str, action_label, actor, note: st
     return rows
 
 
+def _role_recipients(complaint, roles: list[str]) -> list:
+    """Active users behind escalation roles: ``assignee``; ``handler``/``head`` of the handling
+    department; ``lead``/``manager`` of the intake department; ``leader`` of the intake unit
+    (or, when it has none, of HQ)."""
+    from django.contrib.auth import get_user_model
+
+    from kuaixiang.org.models import Department
+
+    wanted = Q(pk__in=[])
+    handling = [r for r in roles if r in ("handler", "head")]
+    if handling and complaint.department_id:
+        wanted |= Q(department_id=complaint.department_id, role__in=handling)
+    intake = [r for r in roles if r in ("lead", "manager")]
+    if intake:
+        wanted |= Q(department_id=complaint.intake_department_id, role__in=intake)
+    user_ids = set(Staff.objects.filter(wanted, user__is_active=True).values_list("user_id", flat=True))
+    if "assignee" in roles and complaint.assignee_id:
+        user_ids.add(complaint.assignee_id)
+    if "leader" in roles:
+        unit = Department.objects.get(pk=complaint.intake_department_id).unit()
+        leaders = Staff.objects.filter(role="leader", user__is_active=True)
+        found = set(leaders.filter(department__path__startswith=unit.path).values_list("user_id", flat=True))
+        if not found:
+            found = set(leaders.filter(department__parent__isnull=True).values_list("user_id", flat=True))
+            found |= set(leaders.filter(department__parent__parent__isnull=True).values_list("user_id", flat=True))
+        user_ids |= found
+    return list(get_user_model().objects.filter(pk__in=user_ids, is_active=True).only("id", "email"))
+
+
+def notifications_escalate(*, complaint, roles: list[str], label: str, note: str = "") -> list[Notification]:
+    """Outbox rows (inbox plus e-mail) telling the people behind ``roles`` about an escalation
+    (督办) of ``complaint``; call inside the escalating transaction."""
+    now = clock.now()
+    subject, body = _message(complaint, label, None, note)
+    link = f"/complaints/{complaint.pk}/"
+    rows: list[Notification] = []
+    for user in _role_recipients(complaint, roles):
+        common = {"recipient": user, "subject": subject, "body": body, "link": link, "complaint": complaint}
+        rows.append(
+            Notification(
+                channel=Notification.Channel.INBOX,
+                status=Notification.Status.SENT,
+                created_at=now,
+                sent_at=now,
+                **common,
+            )
+        )
+        if user.email:
+            rows.append(
+                Notification(
+                    channel=Notification.Channel.EMAIL,
+                    address=user.email,
+                    created_at=now,
+                    next_attempt_at=now,
+                    **common,
+                )
+            )
+    Notification.objects.bulk_create(rows)
+    outbound = [str(n.pk) for n in rows if n.status == Notification.Status.PENDING]
+    if outbound:
+        transaction.on_commit(lambda: _schedule(outbound), robust=True)
+    return rows
+
+
 def _schedule(ids: list[str]) -> None:
     from kuaixiang.notify.tasks import deliver_notifications
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from kuaixiang.sla.models import Calendar, CalendarDay
+from kuaixiang.sla.models import Calendar, CalendarDay, ComplaintStage, EscalationStep, SlaPolicy, SlaTarget
 
 
 class CalendarDayInline(admin.TabularInline):
@@ -26,3 +26,49 @@ class CalendarDayAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     date_hierarchy = "date"
     ordering = ("-date",)
+
+
+class SlaTargetInline(admin.TabularInline):
+    model = SlaTarget
+    extra = 1
+    fields = ("stage", "department_function", "amount", "unit", "calendar", "warn_ratio", "holiday_roll")
+
+
+class EscalationStepInline(admin.TabularInline):
+    model = EscalationStep
+    extra = 1
+    fields = ("level", "trigger", "offset_amount", "offset_unit", "notify_roles")
+    ordering = ("level",)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("code", "version", "name", "priority", "effective_from", "effective_to", "active")
+    list_filter = ("active", "code")
+    search_fields = ("code", "name")
+    autocomplete_fields = ("category", "branch")
+    fields = (
+        ("code", "version"),
+        "name",
+        "active",
+        ("effective_from", "effective_to"),
+        "priority",
+        "channels",
+        "severities",
+        "category",
+        "branch",
+        "pause_on_suspend",
+    )
+    inlines = [SlaTargetInline, EscalationStepInline]
+
+
+@admin.register(ComplaintStage)
+class ComplaintStageAdmin(admin.ModelAdmin):
+    list_display = ("complaint", "stage", "started_at", "due_at", "completed_at", "breached", "escalation_level")
+    list_filter = ("stage", "breached", "escalation_level")
+    list_select_related = ("complaint",)
+    raw_id_fields = ("complaint",)
+    readonly_fields = [f.name for f in ComplaintStage._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -156,6 +156,9 @@ class SlaPolicy(models.Model):
         help_text=_("受理单位（分公司或总部）；空表示全部"),
     )
     pause_on_suspend = models.BooleanField(_("挂起时停止计时"), default=True)
+    # Renewed on every save of the policy, its targets or its ladder: processes cache the
+    # policy table and reload it when the newest updated_at (or the count) changes.
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("时限策略")
@@ -198,9 +201,7 @@ class SlaTarget(models.Model):
         verbose_name = _("环节时限")
         verbose_name_plural = _("环节时限")
         constraints = [
-            models.UniqueConstraint(
-                fields=["policy", "stage", "department_function"], name="sla_target_stage_function"
-            )
+            models.UniqueConstraint(fields=["policy", "stage", "department_function"], name="sla_target_stage_function")
         ]
 
     def __str__(self) -> str:
@@ -227,7 +228,9 @@ class EscalationStep(models.Model):
     level = models.PositiveSmallIntegerField(_("级别"))
     trigger = models.CharField(_("起点"), max_length=8, choices=EscalationTrigger.choices)
     offset_amount = models.DecimalField(_("延后"), max_digits=8, decimal_places=2, default=0)
-    offset_unit = models.CharField(_("延后单位"), max_length=20, choices=TimeUnit.choices, default=TimeUnit.WORKING_HOURS)
+    offset_unit = models.CharField(
+        _("延后单位"), max_length=20, choices=TimeUnit.choices, default=TimeUnit.WORKING_HOURS
+    )
     notify_roles = models.JSONField(
         _("通知角色"),
         default=list,

@@ -8,7 +8,7 @@ and categories the pack does not mention are left alone. The whole pack is check
 anything is written (and written in one transaction), so a malformed pack changes nothing.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ class LoadResult:
     created: int
     updated: int
     unchanged: int
+    sla: Any = None  # kuaixiang.sla.rulepack.SlaLoadResult when the pack has an ``sla:`` section
 
     @property
     def total(self) -> int:
@@ -193,8 +194,15 @@ def categories_load(roots: list[CategoryNode], *, source: str = "<text>") -> Loa
     return LoadResult(created, updated, unchanged)
 
 
+@transaction.atomic
 def rulepack_load_text(text: str, *, source: str = "<text>") -> LoadResult:
-    return categories_load(rulepack_parse(text, source=source), source=source)
+    """Load the categories, then the other sections (``sla:``), all or nothing."""
+    from kuaixiang.sla.rulepack import sla_load, sla_parse
+
+    roots = rulepack_parse(text, source=source)
+    policies = sla_parse(_yaml(text, source), source=source)  # checked before anything is written
+    result = categories_load(roots, source=source)
+    return replace(result, sla=sla_load(policies, source=source))
 
 
 def rulepack_load(path: str | Path) -> LoadResult:

@@ -29,6 +29,7 @@ from kuaixiang.complaints.models import Channel
 from kuaixiang.errors import DomainError, InvalidInput
 from kuaixiang.notify.selectors import inbox_page
 from kuaixiang.notify.services import inbox_mark_read
+from kuaixiang.sla.selectors import stage_clock, stages_for_complaint
 from kuaixiang.web import labels
 from kuaixiang.web.forms import ActionForm, ComplaintForm, QueueFilterForm, department_choices
 
@@ -208,21 +209,34 @@ def _timeline(items: list[dict]) -> list[dict]:
     return items
 
 
+def _duration(value) -> str:
+    """A span as H:MM (hours may exceed 24), "" for None; the sign is shown by the label."""
+    if value is None:
+        return ""
+    minutes = int(abs(value).total_seconds()) // 60
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
 def _detail_context(request, complaint, *, forms: dict | None = None) -> dict:
     user = request.user
     role = services.role_of(user)
     allowed = services.allowed_actions(complaint, user)
+    stages = stages_for_complaint(complaint.pk)
     data = present.detail(
         complaint,
         role=role,
         allowed=allowed,
         timeline=selectors.complaint_timeline(complaint),
         attachments=list(complaint.attachments.order_by("id")),
+        stages=stages,
     )
+    now = clock.now()
+    for item, row in zip(data["stages"], stages, strict=True):
+        item["state"], left = stage_clock(row, now)
+        item["left"] = _duration(left)
     departments = department_choices() if {"dispatch", "transfer"} & set(allowed) else []
     forms = forms or {}
     actions = [forms.get(a) or ActionForm(a, departments=departments) for a in allowed]
-    now = clock.now()
     return {
         "c": data,
         "actions": actions,

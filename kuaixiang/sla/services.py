@@ -1,0 +1,405 @@
+"""Stage deadlines of complaints (环节时限) and their escalation (分级督办).
+
+The complaint services call :func:`stages_plan_registration` / :func:`stages_save` when
+complaints are registered and :func:`stages_on_transition` inside every lifecycle
+transaction. Deadlines are computed once, when a stage starts, by the working-time kernel;
+a year the calendar does not know leaves ``due_at`` NULL with a ``calendar_error`` (logged),
+never a guess. See docs/sla.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from kuaixiang.sla import selectors
+from kuaixiang.sla.calendars import DEFAULT_CALENDAR, calendar_get
+from kuaixiang.sla.models import ComplaintStage, EscalationStep, EscalationTrigger, SlaPolicy, SlaTarget, Stage
+from kuaixiang.sla.worktime import BusinessCalendar, CalendarYearUnknown, Unit
+
+log = logging.getLogger(__name__)
+
+CLOCK_UNITS = frozenset({Unit.CLOCK_MINUTES, Unit.CLOCK_HOURS, Unit.NATURAL_DAYS})
+REGISTRATION_STAGES = (Stage.FIRST_CONTACT, Stage.ACCEPTANCE, Stage.CLOSURE)
+
+# action -> (stages completed, stages started); "*" completes every running stage.
+STAGE_MOVES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "accept": ((Stage.FIRST_CONTACT, Stage.ACCEPTANCE), (Stage.REPLY,)),
+    "refuse": (("*",), ()),
+    "dispatch": ((), (Stage.DEPARTMENT_RETURN,)),
+    "transfer": ((Stage.DEPARTMENT_RETURN,), (Stage.DEPARTMENT_RETURN,)),
+    "send_back": ((Stage.DEPARTMENT_RETURN,), ()),
+    "return": ((Stage.DEPARTMENT_RETURN,), ()),
+    "reply": ((Stage.REPLY,), (Stage.REVISIT,)),
+    "revisit": ((Stage.REVISIT,), ()),
+    "reopen": ((Stage.REVISIT,), (Stage.DEPARTMENT_RETURN, Stage.REPLY)),
+    "reconsider": ((), (Stage.REPLY, Stage.CLOSURE)),
+    "merge": (("*",), ()),
+    "archive": (("*",), ()),
+}
+
+
+class Kernels:
+    """Calendars looked up once per operation (each lookup costs a query)."""
+
+    def __init__(self) -> None:
+        self._by_code: dict[str, BusinessCalendar] = {}
+
+    def for_target(self, target: SlaTarget) -> BusinessCalendar:
+        code = target.calendar.code if target.calendar_id else DEFAULT_CALENDAR
+        if code not in self._by_code:
+            self._by_code[code] = calendar_get(code)
+        return self._by_code[code]
+
+
+def _target(policy: SlaPolicy, stage: str, department_function: str = "") -> SlaTarget | None:
+    """The policy's target for ``stage``: the one for the department's function, else the general one."""
+    general = None
+    for target in policy.targets.all():
+        if target.stage != stage:
+            continue
+        if department_function and target.department_function == department_function:
+            return target
+        if not target.department_function:
+            general = target
+    return general
+
+
+def _warn_at(kernel: BusinessCalendar, target: SlaTarget, start: datetime, due: datetime) -> datetime:
+    ratio = float(target.warn_ratio)
+    if Unit(target.unit) in CLOCK_UNITS:
+        return start + (due - start) * ratio
+    span = kernel.elapsed(start, due)
+    return kernel.add(start, span.total_seconds() * ratio / 60, Unit.WORKING_MINUTES)
+
+
+def _extend(kernel: BusinessCalendar, target: SlaTarget, instant: datetime, seconds: int) -> datetime:
+    """``instant`` moved later by ``seconds`` of paused time (working or clock, as the target counts)."""
+    if Unit(target.unit) in CLOCK_UNITS:
+        return instant + timedelta(seconds=seconds)
+    return kernel.add(instant, seconds / 60, Unit.WORKING_MINUTES)
+
+
+def _calendar_failure(row: ComplaintStage, exc: CalendarYearUnknown) -> None:
+    row.due_at = row.warn_at = row.next_check_at = None
+    row.calendar_error = f"缺少 {exc.year} 年节假日数据，时限未计算"
+    log.warning("SLA stage %s of complaint %s: no calendar data for %s", row.stage, row.complaint_id, exc.year)
+
+
+def _ladder_instant(kernel: BusinessCalendar, row: ComplaintStage, step: EscalationStep) -> datetime | None:
+    base = row.warn_at if step.trigger == EscalationTrigger.WARN else row.due_at
+    if base is None:
+        return None
+    if step.offset_amount:
+        return kernel.add(base, float(step.offset_amount), step.offset_unit)
+    return base
+
+
+def _schedule_next(kernel: BusinessCalendar, row: ComplaintStage, policy: SlaPolicy) -> None:
+    """Set ``next_check_at`` to when the next escalation level is due (None: nothing left)."""
+    row.next_check_at = None
+    if row.completed_at or row.paused_at or row.due_at is None:
+        return
+    for step in policy.ladder.all():
+        if step.level > row.escalation_level:
+            try:
+                row.next_check_at = _ladder_instant(kernel, row, step)
+            except CalendarYearUnknown as exc:
+                _calendar_failure(row, exc)
+            return
+
+
+def stage_begin(
+    *, complaint, stage: str, policy: SlaPolicy, start: datetime, kernels: Kernels, department_function: str = ""
+) -> ComplaintStage | None:
+    """An unsaved running stage with its deadline, or None when the policy does not time ``stage``."""
+    target = _target(policy, stage, department_function)
+    if target is None:
+        return None
+    row = ComplaintStage(complaint=complaint, stage=stage, policy=policy, target=target, started_at=start)
+    kernel = kernels.for_target(target)
+    try:
+        row.due_at = kernel.add(start, float(target.amount), target.unit, holiday_roll=target.holiday_roll)
+        row.warn_at = _warn_at(kernel, target, start, row.due_at)
+    except CalendarYearUnknown as exc:
+        _calendar_failure(row, exc)
+        return row
+    _schedule_next(kernel, row, policy)
+    return row
+
+
+def _earliest_due(rows) -> datetime | None:
+    dues = [r.due_at for r in rows if r.completed_at is None and r.paused_at is None and r.due_at is not None]
+    return min(dues) if dues else None
+
+
+# ---------------------------------------------------------------- registration
+
+
+def _paths(complaints, policies: list[SlaPolicy]) -> tuple[dict[int, str], dict[int, str]]:
+    """Materialised paths of the complaints' categories and intake departments, queried only
+    when some policy matches on category or branch."""
+    from kuaixiang.org.models import Department
+    from kuaixiang.triage.models import Category
+
+    categories: dict[int, str] = {}
+    departments: dict[int, str] = {}
+    category_ids = {c.category_id for c in complaints if c.category_id}
+    if category_ids and any(p.category_id for p in policies):
+        categories = dict(Category.objects.filter(pk__in=category_ids).values_list("pk", "path"))
+    if any(p.branch_id for p in policies):
+        department_ids = {c.intake_department_id for c in complaints}
+        departments = dict(Department.objects.filter(pk__in=department_ids).values_list("pk", "path"))
+    return categories, departments
+
+
+def stages_plan_registration(complaints: list, *, now: datetime) -> list[ComplaintStage]:
+    """Match each new complaint's policy (the version in force at receipt) and plan its first
+    stages; set each complaint's ``due_at``. Works before the complaints are inserted: save the
+    returned rows with :func:`stages_save` once they have ids."""
+    if not complaints:
+        return []
+    table = selectors.policy_table()
+    if not table:
+        return []
+    categories, departments = _paths(complaints, list(table.values()))
+    planned: list[ComplaintStage] = []
+    kernels = Kernels()
+    for complaint in complaints:
+        received = complaint.received_at or now
+        policies = selectors.policies_in_force(received, table=table)
+        policy = selectors.policy_match(
+            policies,
+            channel=complaint.channel,
+            severity=complaint.severity,
+            category_path=categories.get(complaint.category_id, ""),
+            department_path=departments.get(complaint.intake_department_id, ""),
+        )
+        if policy is None:
+            continue
+        rows = [
+            row
+            for stage in REGISTRATION_STAGES
+            if (row := stage_begin(complaint=complaint, stage=stage, policy=policy, start=received, kernels=kernels))
+        ]
+        complaint.due_at = _earliest_due(rows)
+        planned.extend(rows)
+    return planned
+
+
+def stages_save(rows: list[ComplaintStage]) -> None:
+    """Insert planned stages whose complaints have been saved since planning."""
+    for row in rows:
+        row.complaint_id = row.complaint.pk
+    ComplaintStage.objects.bulk_create(rows)
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+def _policy_of(complaint, rows: list[ComplaintStage]) -> SlaPolicy | None:
+    """The version recorded on the complaint's stages; else the one in force at receipt."""
+    policy_id = rows[0].policy_id if rows else None
+    if policy_id is None:
+        policy_id = ComplaintStage.objects.filter(complaint_id=complaint.pk).values_list("policy_id", flat=True).first()
+    if policy_id is not None:
+        return selectors.policy_with_rules(policy_id)
+    policies = selectors.policies_in_force(complaint.received_at)
+    categories, departments = _paths([complaint], policies)
+    return selectors.policy_match(
+        policies,
+        channel=complaint.channel,
+        severity=complaint.severity,
+        category_path=categories.get(complaint.category_id, ""),
+        department_path=departments.get(complaint.intake_department_id, ""),
+    )
+
+
+def stages_on_transition(*, complaint, action: str, before: str, now: datetime) -> None:
+    """Start, complete, pause or resume the complaint's stages for ``action`` and refresh
+    ``complaint.due_at`` (the caller saves the complaint). Call inside the transition's
+    transaction, after the action's effects (department, status) are applied."""
+    moves = STAGE_MOVES.get(action)
+    if moves is None and action not in ("suspend", "resume"):
+        return
+    # Only running stages matter here; their targets come from the cached policy table.
+    rows = list(ComplaintStage.objects.filter(complaint_id=complaint.pk, completed_at__isnull=True))
+    running = rows
+    changed: list[ComplaintStage] = []
+    policy: SlaPolicy | None = None
+    kernels = Kernels()
+
+    def policy_needed() -> SlaPolicy | None:
+        nonlocal policy
+        if policy is None:
+            policy = _policy_of(complaint, rows)
+        return policy
+
+    if action == "suspend":
+        if running and policy_needed() and policy.pause_on_suspend:
+            for row in running:
+                if row.paused_at is None:
+                    row.paused_at, row.next_check_at = now, None
+                    changed.append(row)
+    elif action == "resume":
+        for row in running:
+            if row.paused_at is None:
+                continue
+            resolved = policy_needed()
+            target = next((t for t in resolved.targets.all() if t.pk == row.target_id), None) if resolved else None
+            if target is not None:
+                kernel = kernels.for_target(target)
+                clock = Unit(target.unit) in CLOCK_UNITS
+                try:
+                    paused = int(kernel.elapsed(row.paused_at, now, clock=clock).total_seconds())
+                    row.paused_seconds += paused
+                    if row.due_at is not None:
+                        row.due_at = _extend(kernel, target, row.due_at, paused)
+                        row.warn_at = _extend(kernel, target, row.warn_at, paused)
+                except CalendarYearUnknown as exc:
+                    _calendar_failure(row, exc)
+                row.paused_at = None
+                _schedule_next(kernel, row, resolved)
+            else:
+                row.paused_at = None
+                if resolved is not None and row.due_at is not None:
+                    _schedule_next(calendar_get(DEFAULT_CALENDAR), row, resolved)
+            changed.append(row)
+    else:
+        completes, starts = moves
+        for row in running:
+            if "*" in completes or row.stage in completes:
+                row.completed_at = now
+                row.paused_at = row.next_check_at = None
+                row.breached = row.breached or (row.due_at is not None and now > row.due_at)
+                changed.append(row)
+        still_running = {r.stage for r in running if r.completed_at is None}
+        new_rows = []
+        if starts and policy_needed() is not None:
+            function = complaint.department.function if complaint.department_id else ""
+            for stage in starts:
+                if stage in still_running:
+                    continue
+                row = stage_begin(
+                    complaint=complaint,
+                    stage=stage,
+                    policy=policy,
+                    start=now,
+                    kernels=kernels,
+                    department_function=function,
+                )
+                if row is not None:
+                    new_rows.append(row)
+        if new_rows:
+            ComplaintStage.objects.bulk_create(new_rows)
+        rows = rows + new_rows
+    for row in changed:
+        row.save(
+            update_fields=[
+                "due_at",
+                "warn_at",
+                "paused_at",
+                "paused_seconds",
+                "completed_at",
+                "breached",
+                "next_check_at",
+                "calendar_error",
+            ]
+        )
+    complaint.due_at = _earliest_due(rows)
+
+
+# ---------------------------------------------------------------- escalation
+
+
+@dataclass(frozen=True)
+class Escalated:
+    stage_id: int
+    level: int
+
+
+def stage_escalate(*, stage_id: int, now: datetime) -> list[Escalated]:
+    """Fire every escalation level of one stage that is due at ``now``, each exactly once.
+
+    Each level is claimed with a compare-and-set on ``escalation_level``; only the worker
+    whose update reports one row writes the timeline event and the notifications, in the
+    same transaction. A level whose instant cannot be computed pushes the check forward.
+    """
+    from kuaixiang.complaints.models import ComplaintEvent
+    from kuaixiang.notify.services import notifications_escalate
+
+    fired: list[Escalated] = []
+    while True:
+        row = ComplaintStage.objects.select_related("complaint", "target__calendar").filter(pk=stage_id).first()
+        if row is None or row.completed_at or row.paused_at or row.next_check_at is None or row.next_check_at > now:
+            return fired
+        policy = selectors.policy_with_rules(row.policy_id)
+        steps = [s for s in policy.ladder.all() if s.level > row.escalation_level]
+        if not steps:
+            ComplaintStage.objects.filter(pk=row.pk, escalation_level=row.escalation_level).update(next_check_at=None)
+            return fired
+        step = steps[0]
+        kernel = Kernels().for_target(row.target) if row.target_id else calendar_get(DEFAULT_CALENDAR)
+        old = row.escalation_level
+        row.escalation_level = step.level
+        row.breached = row.breached or step.trigger == EscalationTrigger.BREACH
+        _schedule_next(kernel, row, policy)
+        with transaction.atomic():
+            claimed = ComplaintStage.objects.filter(
+                pk=row.pk, escalation_level=old, completed_at__isnull=True, paused_at__isnull=True
+            ).update(escalation_level=step.level, next_check_at=row.next_check_at, breached=row.breached)
+            if claimed != 1:
+                return fired
+            complaint = row.complaint
+            payload = {
+                "level": step.level,
+                "stage": row.stage,
+                "trigger": step.trigger,
+                "due_at": row.due_at.isoformat() if row.due_at else None,
+                "roles": list(step.notify_roles),
+            }
+            ComplaintEvent.objects.create(
+                complaint=complaint,
+                actor=None,
+                at=now,
+                action="escalate",
+                from_status=complaint.status,
+                to_status=complaint.status,
+                payload=payload,
+            )
+            label = Stage(row.stage).label
+            what = "即将超时" if step.trigger == EscalationTrigger.WARN else "已超时"
+            due = row.due_at.astimezone(kernel.tz).strftime("%Y-%m-%d %H:%M") if row.due_at else "未知"
+            notifications_escalate(
+                complaint=complaint,
+                roles=list(step.notify_roles),
+                label=f"{label}{what}（{step.level} 级督办）",
+                note=f"{label}时限：{due}",
+            )
+        fired.append(Escalated(row.pk, step.level))
+
+
+def escalations_due(*, now: datetime, limit: int = 500) -> list[int]:
+    """Ids of stages whose next escalation check is due; reads only the partial index."""
+    return list(
+        ComplaintStage.objects.filter(next_check_at__lte=now)
+        .order_by("next_check_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def escalations_sweep(*, now: datetime, limit: int = 500) -> list[Escalated]:
+    """Escalate every due stage (at most ``limit``); cost grows with the number due only."""
+    fired: list[Escalated] = []
+    for stage_id in escalations_due(now=now, limit=limit):
+        try:
+            fired.extend(stage_escalate(stage_id=stage_id, now=now))
+        except Exception:  # noqa: BLE001 — one bad row must not stop the sweep; push it forward
+            log.exception("SLA escalation of stage %s failed", stage_id)
+            ComplaintStage.objects.filter(pk=stage_id, next_check_at__lte=now).update(
+                next_check_at=now + timedelta(minutes=15)
+            )
+    return fired
