@@ -48,7 +48,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke run: 20,000 rows, 2-3 s per intake cell")
     parser.add_argument("--repeat", type=int, help="runs per measurement, medians reported (default 3; quick 1)")
     parser.add_argument("--reload", action="store_true", help="reload the list/search database even if it matches")
-    parser.add_argument("--parts", default="intake,list", help="comma-separated: intake, list")
+    parser.add_argument(
+        "--parts",
+        default="intake,list,worktime,classifier",
+        help="comma-separated: intake, list, worktime (SLA kernel), classifier (triage; needs ../shared/data)",
+    )
     parser.add_argument("--concurrency", help="intake concurrencies (default 1,8,32; quick 1,8)")
     parser.add_argument("--single-seconds", type=float, help="measurement window per single-create cell (5)")
     parser.add_argument("--bulk-seconds", type=float, help="measurement window per bulk cell (8)")
@@ -296,6 +300,15 @@ def main(argv=None) -> None:
     if "list" in args.parts:
         for db in dbs:
             out["list"][db] = run_list(db, args)
+    # The pure kernels print their own tables; their figures also go into latest.json.
+    if "worktime" in args.parts:
+        from benchmarks import bench_worktime
+
+        out["worktime"] = bench_worktime.main(["--runs", "2", "--size", "2000"] if args.quick else [])
+    if "classifier" in args.parts:
+        from benchmarks import bench_classifier
+
+        out["classifier"] = bench_classifier.main(["--quick"] if args.quick else [])
     out["environment"]["load_after"] = f"{os.getloadavg()[0]:.1f}"
     out["seconds"] = round(time.monotonic() - started)
     RESULTS.mkdir(parents=True, exist_ok=True)
