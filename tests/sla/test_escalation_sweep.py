@@ -8,7 +8,7 @@ from django.db import connection, connections
 
 from kuaixiang.complaints.models import ComplaintEvent
 from kuaixiang.notify.models import Notification
-from kuaixiang.sla.models import ComplaintStage
+from kuaixiang.sla.models import Calendar, ComplaintStage
 from kuaixiang.sla.services import escalations_due, escalations_sweep
 from kuaixiang.sla.tasks import sweep_escalations
 from tests.lifecycle_paths import complaint_in
@@ -93,6 +93,8 @@ def test_the_periodic_task_runs_the_sweep(org):
 @pytest.mark.postgres_only
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: SQLite serialises writers")
 def test_workers_racing_fire_each_level_exactly_once(transactional_db):
+    # An earlier transactional test may have flushed the calendar that migration 0002 creates.
+    Calendar.objects.get_or_create(code="cn", defaults={"name": "中国法定工作日历"})
     org = build_org()
     complaint = dispatched(org)
     workers = 4
