@@ -235,8 +235,9 @@ class LifecycleMachine(RuleBasedStateMachine):
             payload["solved"] = data.draw(st.booleans(), label="solved")
         breakage = data.draw(st.sampled_from(["none"] * 8 + ["drop", "junk"]), label="breakage")
         if breakage == "drop" and payload:
-            payload.pop(sorted(payload)[0])
-            return payload, bool(TRANSITIONS[action].required)
+            dropped = sorted(payload)[0]
+            payload.pop(dropped)
+            return payload, dropped in TRANSITIONS[action].required  # e.g. a revisit's comment is optional
         if breakage == "junk":
             payload["unexpected"] = 1
             return payload, True
