@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import pin_one_core  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "complaints_dev.csv"
 TARGET_MACRO_F1 = 0.90
 TARGET_TRAIN_SECONDS = 60.0
@@ -55,14 +57,6 @@ def _timed(fn) -> tuple[float, float, object]:
     wall, cpu = time.perf_counter(), time.process_time()
     result = fn()
     return time.perf_counter() - wall, time.process_time() - cpu, result
-
-
-def _pin_one_core() -> int | None:
-    if not hasattr(os, "sched_setaffinity"):
-        return None
-    core = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {core})
-    return core
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -86,7 +80,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     from kuaixiang.triage.classifier import cross_validate, prepare_examples, train
 
-    core = _pin_one_core() if args.pin else None
+    core = pin_one_core() if args.pin else None
     texts, labels = _load(args.csv)
     examples = prepare_examples(texts, labels)
     texts, labels = examples.texts, examples.labels

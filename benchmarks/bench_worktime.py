@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import pin_one_core  # noqa: E402
 from kuaixiang.sla.worktime import BusinessCalendar, Unit, parse_week_hours  # noqa: E402
 
 TARGET = 100_000
@@ -78,14 +79,6 @@ def _rate(fn, count: int, runs: int) -> tuple[float, float]:
     return statistics.median(rates), max(rates)
 
 
-def _pin_one_core() -> int | None:
-    if not hasattr(os, "sched_setaffinity"):
-        return None
-    core = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {core})
-    return core
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -93,7 +86,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pin", action="store_true", help="pin the process to one CPU (quiet machines)")
     args = parser.parse_args(argv)
 
-    core = _pin_one_core() if args.pin else None
+    core = pin_one_core() if args.pin else None
     t0 = time.perf_counter()
     calendar = cn_calendar()
     build_ms = (time.perf_counter() - t0) * 1000

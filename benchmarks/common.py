@@ -22,6 +22,15 @@ BENCH_VAR = ROOT / "var" / "bench"
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
+def pin_one_core() -> int | None:
+    """Pin this process to one CPU (for per-core figures on a quiet machine); return it, or None."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    core = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {core})
+    return core
+
+
 def pg_admin_url() -> str:
     return os.environ.get("BENCH_PG_URL", PG_DEFAULT)
 

@@ -108,13 +108,7 @@ def notifications_queue(*, complaint, action: str, action_label, actor, note: st
                 next_attempt_at=now,
             )
         )
-    Notification.objects.bulk_create(rows)
-    outbound = [str(n.pk) for n in rows if n.status == Notification.Status.PENDING]
-    if outbound:
-        # robust: a broker outage must not turn the committed action into an error; the rows
-        # stay pending and drain_outbox picks them up.
-        transaction.on_commit(lambda: _schedule(outbound), robust=True)
-    return rows
+    return _write_outbox(rows)
 
 
 def _role_recipients(complaint, roles: list[str]) -> list:
@@ -174,9 +168,16 @@ def notifications_escalate(*, complaint, roles: list[str], label: str, note: str
                     **common,
                 )
             )
+    return _write_outbox(rows)
+
+
+def _write_outbox(rows: list[Notification]) -> list[Notification]:
+    """Insert outbox rows; deliveries of the pending ones start after the caller commits."""
     Notification.objects.bulk_create(rows)
     outbound = [str(n.pk) for n in rows if n.status == Notification.Status.PENDING]
     if outbound:
+        # robust: a broker outage must not turn the committed action into an error; the rows
+        # stay pending and drain_outbox picks them up.
         transaction.on_commit(lambda: _schedule(outbound), robust=True)
     return rows
 
