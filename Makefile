@@ -28,8 +28,8 @@ run: setup ## migrate, load demo data, start gunicorn and the Huey worker
 	KX_DEMO=1 PORT=$(PORT) $(PY) manage.py seed_demo --if-empty
 	KX_DEMO=1 scripts/run.sh $(PORT)
 
-worker: setup ## the Huey worker alone (scale out: run several)
-	$(PY) manage.py run_huey
+worker: setup ## the Huey worker alone (scale out: run several); demo mode unless SECRET_KEY is set
+	KX_DEMO=$(if $(SECRET_KEY),0,1) $(PY) manage.py run_huey
 
 demo: setup ## rebuild the demo data from scratch
 	KX_DEMO=1 $(PY) manage.py migrate --noinput -v0

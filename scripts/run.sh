@@ -9,5 +9,6 @@ trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
 echo
 echo "快响 kuaixiang: http://localhost:${port}/   (API docs: http://localhost:${port}/api/v1/docs)"
 echo
-exec_args=(--bind "0.0.0.0:${port}" --workers "${WEB_CONCURRENCY:-3}" --threads "${WEB_THREADS:-4}" --access-logfile - kuaixiang.wsgi:application)
+# Sync workers, as measured by `make bench`: steadier p99 than gthread on two cores (benchmarks/README.md).
+exec_args=(--bind "0.0.0.0:${port}" --workers "${WEB_CONCURRENCY:-4}" --worker-class sync --access-logfile - kuaixiang.wsgi:application)
 .venv/bin/gunicorn "${exec_args[@]}"
