@@ -22,7 +22,7 @@ def token_issue(*, username: str, password: str, name: str = "") -> str:
 
 def token_user(key: str):
     """Return the active user owning ``key``, or None."""
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(key)).first()
+    token = ApiToken.objects.select_related("user__staff__department").filter(key_hash=hash_token(key)).first()
     if token is None or not token.user.is_active:
         return None
     now = clock.now()

@@ -17,7 +17,7 @@ from kuaixiang.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kuaixiang.notify.services import notifications_queue
 from kuaixiang.org.models import Department, Staff
 from kuaixiang.org.roles import Role
-from kuaixiang.org.scope import scope_for
+from kuaixiang.org.scope import scope_for, staff_record
 from kuaixiang.sla.services import stages_on_transition, stages_plan_registration, stages_save
 from kuaixiang.triage.models import Category
 
@@ -26,7 +26,7 @@ def staff_of(user) -> Staff:
     """Return the user's staff record; superusers without one act as HQ admins."""
     staff = getattr(user, "_kx_staff", None)
     if staff is None:
-        staff = Staff.objects.select_related("department").filter(user_id=user.pk).first()
+        staff = staff_record(user)
         if staff is None:
             if not user.is_superuser:
                 raise Forbidden("not_staff", "当前账号未分配部门和角色，无法办理工单")

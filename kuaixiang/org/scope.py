@@ -40,12 +40,23 @@ def _subtree_ids(department: Department) -> frozenset[int]:
     return frozenset(Department.objects.filter(path__startswith=department.path).values_list("id", flat=True))
 
 
+def staff_record(user) -> Staff | None:
+    """The user's Staff row with its department: from ``select_related("staff__department")``
+    when the caller loaded the user that way (the API's token lookup does), else one query."""
+    cache = user._state.fields_cache
+    if "staff" in cache:
+        return cache["staff"]
+    staff = Staff.objects.select_related("department").filter(user_id=user.pk).first()
+    cache["staff"] = staff
+    return staff
+
+
 def scope_for(user) -> Scope:
     """Return the user's scope; a user without a staff record sees nothing (superusers all)."""
     cached = getattr(user, "_kx_scope", None)
     if cached is not None:
         return cached
-    staff = Staff.objects.select_related("department").filter(user_id=user.pk).first()
+    staff = staff_record(user)
     if staff is None:
         scope = Scope(user.pk, Role.ADMIN if user.is_superuser else None, user.is_superuser, frozenset(), frozenset())
     else:
