@@ -451,3 +451,22 @@ def attachment_add(*, complaint_id: int, actor, upload) -> Attachment:
             payload={"attachment_id": attachment.pk, "name": name},
         )
     return attachment
+
+
+def attachments_add(*, complaint_id: int, actor, uploads) -> list[Attachment]:
+    """Store several files all or none; a refused file names itself in the error (``details.file``)
+    and the files already stored for this call are deleted with their rolled-back rows."""
+    saved: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            for upload in uploads:
+                try:
+                    saved.append(attachment_add(complaint_id=complaint_id, actor=actor, upload=upload))
+                except InvalidInput as exc:
+                    details = {**exc.details, "file": upload.name}
+                    raise InvalidInput(exc.code, f"{upload.name}：{exc.message}", details) from None
+    except Exception:
+        for attachment in saved:
+            attachment.file.delete(save=False)
+        raise
+    return saved

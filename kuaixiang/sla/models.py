@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kuaixiang.sla.worktime import SHANGHAI, parse_week_hours
+from kuaixiang.sla.worktime import SHANGHAI, Unit, parse_week_hours
 
 # The default calendar `cn`: Mon–Fri 09:00–12:00 and 13:30–18:00 (docs/calendar.md).
 DEFAULT_HOURS = {day: [["09:00", "12:00"], ["13:30", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -115,13 +115,16 @@ class Stage(models.TextChoices):
     CLOSURE = "closure", _("办结")
 
 
-class TimeUnit(models.TextChoices):
-    CLOCK_MINUTES = "clock_minutes", _("自然分钟")
-    CLOCK_HOURS = "clock_hours", _("自然小时")
-    WORKING_MINUTES = "working_minutes", _("工作分钟")
-    WORKING_HOURS = "working_hours", _("工作小时")
-    WORKING_DAYS = "working_days", _("工作日")
-    NATURAL_DAYS = "natural_days", _("自然日")
+UNIT_LABELS = {
+    Unit.CLOCK_MINUTES: _("自然分钟"),
+    Unit.CLOCK_HOURS: _("自然小时"),
+    Unit.WORKING_MINUTES: _("工作分钟"),
+    Unit.WORKING_HOURS: _("工作小时"),
+    Unit.WORKING_DAYS: _("工作日"),
+    Unit.NATURAL_DAYS: _("自然日"),
+}
+# The kernel's units as model choices: one list, so the two cannot drift apart.
+TimeUnit = models.TextChoices("TimeUnit", [(u.name, (u.value, UNIT_LABELS[u])) for u in Unit])
 
 
 class SlaPolicy(models.Model):

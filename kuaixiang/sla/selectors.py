@@ -8,7 +8,7 @@ from django.db.models import Prefetch
 
 from kuaixiang.sla.calendars import DEFAULT_CALENDAR, calendar_get
 from kuaixiang.sla.models import ComplaintStage, EscalationStep, SlaPolicy, SlaTarget
-from kuaixiang.sla.worktime import CalendarYearUnknown
+from kuaixiang.sla.worktime import CLOCK_UNITS, CalendarYearUnknown, Unit
 
 _cache: tuple[tuple, dict[int, SlaPolicy]] | None = None
 _lock = threading.Lock()
@@ -112,7 +112,7 @@ def stage_clock(row: ComplaintStage, now: datetime) -> tuple[str, timedelta | No
         return "unknown", None
     state = "overdue" if now > row.due_at else "warn" if row.warn_at and now >= row.warn_at else "ok"
     target = row.target
-    if target is None or target.unit in ("clock_minutes", "clock_hours", "natural_days"):
+    if target is None or Unit(target.unit) in CLOCK_UNITS:
         return state, row.due_at - now
     try:
         kernel = calendar_get(target.calendar.code if target.calendar_id else DEFAULT_CALENDAR)

@@ -18,11 +18,10 @@ from django.db import transaction
 from kuaixiang.sla import selectors
 from kuaixiang.sla.calendars import DEFAULT_CALENDAR, calendar_get
 from kuaixiang.sla.models import ComplaintStage, EscalationStep, EscalationTrigger, SlaPolicy, SlaTarget, Stage
-from kuaixiang.sla.worktime import BusinessCalendar, CalendarYearUnknown, Unit
+from kuaixiang.sla.worktime import CLOCK_UNITS, BusinessCalendar, CalendarYearUnknown, Unit
 
 log = logging.getLogger(__name__)
 
-CLOCK_UNITS = frozenset({Unit.CLOCK_MINUTES, Unit.CLOCK_HOURS, Unit.NATURAL_DAYS})
 REGISTRATION_STAGES = (Stage.FIRST_CONTACT, Stage.ACCEPTANCE, Stage.CLOSURE)
 
 # action -> (stages completed, stages started); "*" completes every running stage.

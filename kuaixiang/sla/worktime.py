@@ -84,6 +84,10 @@ class Unit(StrEnum):
     NATURAL_DAYS = "natural_days"
 
 
+# Units that count physical time: they never skip holidays or closed hours.
+CLOCK_UNITS: Final = frozenset({Unit.CLOCK_MINUTES, Unit.CLOCK_HOURS, Unit.NATURAL_DAYS})
+
+
 # Enum member access and enum hashing are slow in Python 3.11: the hot paths compare module
 # constants by identity instead.
 _CLOCK_MINUTES: Final = Unit.CLOCK_MINUTES

@@ -139,27 +139,17 @@ def complaint_new(request):
         return _form_invalid(request, form)
 
     uploads = form.cleaned_data.get("attachments") or []
-    saved = []
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # the complaint and its files, all or nothing
             registered = services.complaint_register(
                 actor=request.user, data=data, idempotency_key=form.submitted_key()
             )
             if registered.created:
-                for upload in uploads:
-                    try:
-                        saved.append(
-                            services.attachment_add(
-                                complaint_id=registered.complaint.pk, actor=request.user, upload=upload
-                            )
-                        )
-                    except InvalidInput as exc:
-                        form.add_error("attachments", f"{upload.name}：{exc.message}")
-                        raise
+                services.attachments_add(complaint_id=registered.complaint.pk, actor=request.user, uploads=uploads)
     except InvalidInput as exc:
-        for attachment in saved:  # the rows rolled back; their files must go too
-            attachment.file.delete(save=False)
-        if exc.code == "unknown_category":
+        if "file" in exc.details:
+            form.add_error("attachments", exc.message)
+        elif exc.code == "unknown_category":
             form.add_error("category_id", exc.message)
         elif not form.errors:
             form.add_error(None, exc.message)
@@ -330,17 +320,9 @@ def attachment_upload(request, complaint_id: int):
     if not uploads:
         messages.warning(request, _("Choose at least one file."))
         return redirect("web:complaint", complaint_id=complaint_id)
-    saved = []
     try:
-        with transaction.atomic():
-            for upload in uploads:
-                try:
-                    saved.append(services.attachment_add(complaint_id=complaint_id, actor=request.user, upload=upload))
-                except InvalidInput as exc:
-                    raise InvalidInput(exc.code, f"{upload.name}：{exc.message}", exc.details) from None
+        saved = services.attachments_add(complaint_id=complaint_id, actor=request.user, uploads=uploads)
     except DomainError as exc:
-        for attachment in saved:
-            attachment.file.delete(save=False)
         if exc.status == 404:
             return error_page(request, exc)
         complaint = selectors.complaint_detail(request.user, complaint_id)
