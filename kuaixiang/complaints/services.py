@@ -13,6 +13,7 @@ from kuaixiang.complaints.intake import ComplaintInput
 from kuaixiang.complaints.lifecycle import TERMINAL, TRANSITIONS, State, Transition, guard, next_state
 from kuaixiang.complaints.models import Attachment, Complaint, ComplaintEvent, IdempotencyKey
 from kuaixiang.complaints.numbers import allocate_numbers
+from kuaixiang.complaints.signals import complaint_transitioned, complaints_registered
 from kuaixiang.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kuaixiang.notify.services import notifications_queue
 from kuaixiang.org.models import Department, Staff
@@ -133,6 +134,7 @@ def complaint_register(*, actor, data: ComplaintInput, idempotency_key: str | No
             _register_event(complaint, actor, now).save(force_insert=True)
             if idempotency_key:
                 IdempotencyKey.objects.create(user=actor, key=idempotency_key, complaint=complaint, created_at=now)
+            complaints_registered.send(sender=Complaint, complaints=[complaint], actor=actor, now=now)
     except IntegrityError:
         # A concurrent request with the same external id or key won the race.
         existing = _find_existing(**lookup)
@@ -210,6 +212,7 @@ def complaint_register_bulk(*, actor, items: list[ComplaintInput | InvalidInput]
                         c.pk = by_number[c.number]
                 ComplaintEvent.objects.bulk_create([_register_event(c, actor, now) for c in made])
                 stages_save(stages)
+                complaints_registered.send(sender=Complaint, complaints=made, actor=actor, now=now)
         except IntegrityError:
             # A concurrent writer registered one of these external ids: fall back item by item.
             for index, item in fresh:
@@ -394,6 +397,9 @@ def complaint_transition(*, complaint_id: int, action: str, actor, data: dict | 
         )
         notifications_queue(
             complaint=complaint, action=action, action_label=payloads.LABELS[action], actor=actor, note=note
+        )
+        complaint_transitioned.send(
+            sender=Complaint, complaint=complaint, action=action, before=before, actor=actor, now=now
         )
     return complaint
 

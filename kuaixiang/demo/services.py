@@ -5,9 +5,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -20,9 +18,9 @@ from kuaixiang.demo.organisation import DEMO_USERNAMES, DemoOrg, organisation_bu
 from kuaixiang.notify.models import Notification
 from kuaixiang.notify.services import inbox_mark_read
 from kuaixiang.org.models import Department, Staff
-from kuaixiang.triage.rulepack import LoadResult, rulepack_load
+from kuaixiang.rulepacks import PackResult, rulepack_load
 
-TELECOM_PACK = Path(settings.BASE_DIR) / "rulepacks" / "telecom.yaml"
+TELECOM_PACK = "telecom"
 DEFAULT_SEED = 20261122
 # Each lifecycle action is about ten queries (5–7 ms of CPU on a small 2-core machine)
 # through the real service; this many per complaint keeps 2,000 complaints to about 40 s
@@ -33,7 +31,7 @@ DEFAULT_ACTIONS_PER_COMPLAINT = 2
 @dataclass
 class SeedResult:
     org: DemoOrg
-    categories: LoadResult
+    rulepack: PackResult
     stats: SeedStats
     seconds: float
 
@@ -118,11 +116,11 @@ def demo_seed(
     started = time.monotonic()
     rng = random.Random(seed)
     now = clock.now()
-    categories = rulepack_load(TELECOM_PACK)
+    rulepack = rulepack_load(TELECOM_PACK)
     org = organisation_build(password_hash=make_password(password), rng=rng)
     stats = SeedStats()
     if complaints:
         budget = transitions if transitions is not None else DEFAULT_ACTIONS_PER_COMPLAINT * complaints
         stats = complaints_seed(org, count=complaints, days=days, transitions=budget, rng=rng, now=now)
         inbox_age(now=now)
-    return SeedResult(org, categories, stats, time.monotonic() - started)
+    return SeedResult(org, rulepack, stats, time.monotonic() - started)

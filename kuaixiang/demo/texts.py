@@ -1,6 +1,6 @@
 """Our own Chinese phrase material for demo complaints (written for the demo, not copied data).
 
-``SYMPTOMS`` maps a leaf category code of ``rulepacks/telecom.yaml`` to what a customer says;
+``SYMPTOMS`` maps a leaf category code of ``rulepacks/telecom/categories.yaml`` to what a customer says;
 the family tables are keyed by the first segment of the code (``net``, ``bill`` …).
 Placeholders: {place} {days} {amount} {plan} {hall} {when} {times} {speed}.
 """

@@ -8,6 +8,11 @@ class SlaConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from kuaixiang.rulepacks import Section, section_register
+        from kuaixiang.sla.rulepack import sla_load, sla_parse
+
+        section_register(Section("sla", "时限策略", 20, sla_parse, sla_load))
+
         from kuaixiang.sla import calendars
         from kuaixiang.sla.models import Calendar, CalendarDay, EscalationStep, SlaTarget
 

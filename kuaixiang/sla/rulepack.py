@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from kuaixiang.complaints.models import Channel, Severity
 from kuaixiang.org.models import Department
+from kuaixiang.rulepacks import RulepackError, SectionResult
 from kuaixiang.sla.models import Calendar, EscalationStep, EscalationTrigger, SlaPolicy, SlaTarget, Stage, TimeUnit
-from kuaixiang.triage.rulepack import RulepackError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 POLICY_KEYS = frozenset(
@@ -56,17 +56,6 @@ class PolicySpec:
     branch_code: str | None
     targets: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     ladder: dict[int, dict[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SlaLoadResult:
-    created: int
-    updated: int
-    unchanged: int
-
-    @property
-    def total(self) -> int:
-        return self.created + self.updated + self.unchanged
 
 
 def _instant(value: Any, source: str, where: str) -> datetime | None:
@@ -147,7 +136,7 @@ def _choices(raw: Any, allowed: list[str], key: str, source: str, where: str) ->
     return list(raw)
 
 
-def sla_parse(document: dict, *, source: str) -> list[PolicySpec]:
+def sla_parse(document: dict, source: str) -> list[PolicySpec]:
     """Check the ``sla:`` section of a parsed pack; return its policies ([] when absent)."""
     section = document.get("sla")
     if section is None:
@@ -231,7 +220,7 @@ def _sync(model, existing: dict, wanted: dict, parent: SlaPolicy) -> bool:
     return changed
 
 
-def sla_load(specs: list[PolicySpec], *, source: str) -> SlaLoadResult | None:
+def sla_load(specs: list[PolicySpec], source: str) -> SectionResult | None:
     """Write parsed policies (call inside the pack's transaction, after its categories)."""
     if not specs:
         return None
@@ -278,4 +267,4 @@ def sla_load(specs: list[PolicySpec], *, source: str) -> SlaLoadResult | None:
             updated += 1
         else:
             unchanged += 1
-    return SlaLoadResult(created, updated, unchanged)
+    return SectionResult(created, updated, unchanged)

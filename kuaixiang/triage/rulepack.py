@@ -8,29 +8,19 @@ and categories the pack does not mention are left alone. The whole pack is check
 anything is written (and written in one transaction), so a malformed pack changes nothing.
 """
 
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from kuaixiang.errors import InvalidInput
+from kuaixiang.rulepacks import RulepackError, SectionResult
 from kuaixiang.triage.models import MAX_CATEGORY_DEPTH, Category
 
 NODE_KEYS = frozenset({"code", "name", "children", "active"})
 MAX_CODE = Category._meta.get_field("code").max_length
 MAX_NAME = Category._meta.get_field("name").max_length
 MAX_FULL_NAME = Category._meta.get_field("full_name").max_length
-
-
-class RulepackError(InvalidInput):
-    """A rule pack that cannot be loaded; ``message`` names the file and the offending node."""
-
-    def __init__(self, message: str, *, source: str, where: str = ""):
-        location = f"{source}" + (f" {where}" if where else "")
-        super().__init__("rulepack_invalid", f"规则包有误（{location}）：{message}", {"source": source, "at": where})
 
 
 @dataclass
@@ -44,30 +34,7 @@ class CategoryNode:
     children: list["CategoryNode"] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class LoadResult:
-    created: int
-    updated: int
-    unchanged: int
-    sla: Any = None  # kuaixiang.sla.rulepack.SlaLoadResult when the pack has an ``sla:`` section
-
-    @property
-    def total(self) -> int:
-        return self.created + self.updated + self.unchanged
-
-
 # ---------------------------------------------------------------- parsing (no database)
-
-
-def _yaml(text: str, source: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
-        raise RulepackError(f"YAML 格式错误：{exc.problem or exc}", source=source, where=where) from None
-    except yaml.YAMLError as exc:
-        raise RulepackError(f"YAML 格式错误：{exc}", source=source) from None
 
 
 def _text(node: dict, key: str, limit: int, source: str, where: str) -> str:
@@ -120,14 +87,12 @@ def _preorder(nodes: list[CategoryNode]):
         yield from _preorder(node.children)
 
 
-def rulepack_parse(text: str, *, source: str = "<text>") -> list[CategoryNode]:
-    """Return the category forest of a pack; raise ``RulepackError`` naming what is wrong."""
-    document = _yaml(text, source)
-    if not isinstance(document, dict):
-        raise RulepackError("规则包顶层应为映射（含 categories: 列表）", source=source)
+def categories_parse(document: dict, source: str = "<text>") -> list[CategoryNode] | None:
+    """Return the category forest of a pack (None without a ``categories`` section); raise
+    ``RulepackError`` naming what is wrong."""
     raw = document.get("categories")
     if raw is None:
-        raise RulepackError("缺少 categories 段", source=source)
+        return None
     if not isinstance(raw, list) or not raw:
         raise RulepackError("categories 应为非空列表", source=source, where="categories")
     roots = [_node(item, level=1, parent=None, where=f"categories[{i}]", source=source) for i, item in enumerate(raw)]
@@ -162,8 +127,10 @@ def _save(category: Category, node: CategoryNode, source: str) -> None:
 
 
 @transaction.atomic
-def categories_load(roots: list[CategoryNode], *, source: str = "<text>") -> LoadResult:
+def categories_load(roots: list[CategoryNode] | None, source: str = "<text>") -> SectionResult | None:
     """Create or update the categories of a parsed pack, matching by code; return the counts."""
+    if roots is None:
+        return None
     existing = {c.code: c for c in Category.objects.all()}
     saved: dict[str, Category] = {}
     created = updated = unchanged = 0
@@ -191,27 +158,4 @@ def categories_load(roots: list[CategoryNode], *, source: str = "<text>") -> Loa
                 _save(category, node, source)
                 updated += 1
         saved[node.code] = category
-    return LoadResult(created, updated, unchanged)
-
-
-@transaction.atomic
-def rulepack_load_text(text: str, *, source: str = "<text>") -> LoadResult:
-    """Load the categories, then the other sections (``sla:``), all or nothing."""
-    from kuaixiang.sla.rulepack import sla_load, sla_parse
-
-    roots = rulepack_parse(text, source=source)
-    policies = sla_parse(_yaml(text, source), source=source)  # checked before anything is written
-    result = categories_load(roots, source=source)
-    return replace(result, sla=sla_load(policies, source=source))
-
-
-def rulepack_load(path: str | Path) -> LoadResult:
-    """Load the categories of the pack at ``path``; raise ``RulepackError`` if it is unreadable or malformed."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RulepackError("文件不存在", source=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulepackError(f"无法读取文件：{exc}", source=str(path)) from None
-    return rulepack_load_text(text, source=str(path))
+    return SectionResult(created, updated, unchanged)

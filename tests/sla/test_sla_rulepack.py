@@ -1,20 +1,18 @@
 """The telecom rule pack's `sla:` section becomes policy versions; loading twice changes nothing."""
 
-from pathlib import Path
 from textwrap import dedent
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.core.management import call_command
 
+from kuaixiang.rulepacks import RulepackError, rulepack_load, rulepack_load_text
 from kuaixiang.sla.models import ComplaintStage, SlaPolicy
 from kuaixiang.triage.models import Category
-from kuaixiang.triage.rulepack import RulepackError, rulepack_load, rulepack_load_text
 from tests.lifecycle_paths import complaint_in
 from tests.sla.conftest import sh
 
-TELECOM = Path(settings.BASE_DIR) / "rulepacks" / "telecom.yaml"
+TELECOM = "telecom"
 
 
 @pytest.mark.django_db

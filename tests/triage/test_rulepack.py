@@ -1,16 +1,14 @@
 """Loading a rule pack's category tree: idempotent by code, five levels at most, clear errors."""
 
-from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from kuaixiang.rulepacks import RulepackError, rulepack_load, rulepack_load_text
 from kuaixiang.triage.models import Category
-from kuaixiang.triage.rulepack import RulepackError, rulepack_load, rulepack_load_text
 
-TELECOM = Path(settings.BASE_DIR) / "rulepacks" / "telecom.yaml"
+TELECOM = "telecom"
 
 SMALL = """
 categories:
@@ -50,7 +48,7 @@ class TestTelecomPack:
     def test_the_shipped_telecom_pack_loads_a_five_level_tree(self):
         result = rulepack_load(TELECOM)
 
-        assert result.created == Category.objects.count() > 100
+        assert result["categories"].created == Category.objects.count() > 100
         assert set(Category.objects.values_list("level", flat=True)) == {1, 2, 3, 4, 5}
         leaf = Category.objects.get(code="bill-fee-voice-dispute-high")
         assert leaf.full_name == "计费与资费 / 费用争议 / 通信费用 / 话费 / 话费争议"
@@ -63,8 +61,8 @@ class TestTelecomPack:
 
         again = rulepack_load(TELECOM)
 
-        assert (again.created, again.updated) == (0, 0)
-        assert again.unchanged == len(before)
+        assert (again["categories"].created, again["categories"].updated) == (0, 0)
+        assert again["categories"].unchanged == len(before)
         assert snapshot() == before
 
 
@@ -78,7 +76,7 @@ class TestIdempotentByCode:
 
         assert dict(Category.objects.values_list("code", "id")) == ids
         assert Category.objects.get(code="net-mob-weak").full_name == "网络质量 / 无线网络 / 信号弱"
-        assert (result.created, result.updated) == (0, 3)
+        assert (result["categories"].created, result["categories"].updated) == (0, 3)
 
     def test_a_moved_node_takes_its_new_parent_level_and_path(self):
         rulepack_load_text(SMALL)
@@ -155,8 +153,8 @@ class TestMalformedPacks:
     @pytest.mark.parametrize(
         ("text", "expected"),
         [
-            ("- just a list\n", "顶层应为映射"),
-            ("pack: x\n", "缺少 categories"),
+            ("- just a list\n", "应为 YAML 映射"),
+            ("pack: x\ncategoires: []\n", "未知的节：categoires"),
             ("categories: []\n", "非空列表"),
             ("categories:\n  - name: 无编码\n", "缺少 code"),
             ("categories:\n  - code: a\n", "缺少 name"),
@@ -174,8 +172,14 @@ class TestMalformedPacks:
             rulepack_load_text(text)
         assert Category.objects.count() == 0
 
+    def test_a_pack_without_categories_loads_its_other_sections_only(self):
+        result = rulepack_load_text("pack: x\n")
+
+        assert result.results == {}
+        assert Category.objects.count() == 0
+
     def test_a_missing_file_is_reported(self, tmp_path):
-        with pytest.raises(RulepackError, match="文件不存在"):
+        with pytest.raises(RulepackError, match="不存在"):
             rulepack_load(tmp_path / "nope.yaml")
 
 

@@ -58,7 +58,7 @@ class Command(BaseCommand):
         stats = result.stats
         self.stdout.write(
             f"演示数据已生成（{result.seconds:.1f} 秒）：部门 {len(result.org.departments)} 个，"
-            f"人员 {result.org.staff_count} 人，分类 {result.categories.total} 个，"
+            f"人员 {result.org.staff_count} 人，分类 {result.rulepack['categories'].total} 个，"
             f"投诉 {stats.complaints} 条（其中 {stats.walked} 条有后续流转），流转操作 {stats.transitions} 次"
             f"（登记 {stats.intake_seconds:.1f} 秒，流转 {stats.lifecycle_seconds:.1f} 秒）。"
         )

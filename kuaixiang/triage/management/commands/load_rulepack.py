@@ -1,22 +1,17 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from kuaixiang.triage.rulepack import RulepackError, rulepack_load
+from kuaixiang.rulepacks import RulepackError, pack_names, rulepack_load
 
 
 class Command(BaseCommand):
-    help = "Load (or update, matching by code) the categories and SLA policies of a YAML rule pack."
+    help = "Load (or update, matching by code) a rule pack: categories, time limits and the other sections."
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="rule pack file, e.g. rulepacks/telecom.yaml")
+        parser.add_argument("pack", help=f"rule pack name ({', '.join(pack_names())}), directory or YAML file")
 
-    def handle(self, *args, path: str, **options):
+    def handle(self, *args, pack: str, **options):
         try:
-            result = rulepack_load(path)
+            result = rulepack_load(pack)
         except RulepackError as exc:
             raise CommandError(exc.message) from None
-        counts = f"新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}"
-        line = f"{path}：分类 {result.total} 个（{counts}）"
-        if result.sla is not None:
-            sla = result.sla
-            line += f"；时限策略 {sla.total} 个（新增 {sla.created}，更新 {sla.updated}，未变 {sla.unchanged}）"
-        self.stdout.write(line)
+        self.stdout.write(result.summary())
