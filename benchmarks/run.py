@@ -38,6 +38,9 @@ TARGET_BULK_PER_S = 2000
 TARGET_SINGLE_P99_MS = 50
 TARGET_SINGLE_CONCURRENCY = 8
 TARGET_QUEUE_MS = 100
+# Parts that run as their own module ``benchmarks/bench_<part>.py``: ``main(argv)`` takes
+# ``--quick`` and ``--db sqlite|postgres|both``, prints its own table and returns a dict for latest.json.
+MODULE_PARTS = ["worktime", "sweep", "classifier", "grading", "dedup", "alerts", "crisis", "remedies"]
 NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
@@ -50,8 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--reload", action="store_true", help="reload the list/search database even if it matches")
     parser.add_argument(
         "--parts",
-        default="intake,list,worktime,classifier",
-        help="comma-separated: intake, list, worktime (SLA kernel), classifier (triage; needs ../shared/data)",
+        default=",".join(["intake", "list", *MODULE_PARTS]),
+        help="comma-separated: intake, list, " + ", ".join(MODULE_PARTS) + " (classifier needs ../shared/data)",
     )
     parser.add_argument("--concurrency", help="intake concurrencies (default 1,8,32; quick 1,8)")
     parser.add_argument("--single-seconds", type=float, help="measurement window per single-create cell (5)")
@@ -246,6 +249,22 @@ def notes(out: dict, args, dbs: list[str], skipped: str) -> list[str]:
     return lines
 
 
+def run_module_part(part: str, args) -> dict | None:
+    import importlib
+
+    try:
+        module = importlib.import_module(f"benchmarks.bench_{part}")
+    except ModuleNotFoundError:
+        log(f"{part}: benchmarks/bench_{part}.py not present, skipped")
+        return None
+    if part == "worktime":  # the pure kernel: no database
+        return module.main(["--runs", "2", "--size", "2000"] if args.quick else [])
+    argv = ["--quick"] if args.quick else []
+    if part != "classifier" and args.db:
+        argv += ["--db", args.db]
+    return module.main(argv)
+
+
 def environment() -> dict:
     def git(*cmd: str) -> str:
         try:
@@ -300,15 +319,10 @@ def main(argv=None) -> None:
     if "list" in args.parts:
         for db in dbs:
             out["list"][db] = run_list(db, args)
-    # The pure kernels print their own tables; their figures also go into latest.json.
-    if "worktime" in args.parts:
-        from benchmarks import bench_worktime
-
-        out["worktime"] = bench_worktime.main(["--runs", "2", "--size", "2000"] if args.quick else [])
-    if "classifier" in args.parts:
-        from benchmarks import bench_classifier
-
-        out["classifier"] = bench_classifier.main(["--quick"] if args.quick else [])
+    # The module parts print their own tables; their figures also go into latest.json.
+    for part in MODULE_PARTS:
+        if part in args.parts:
+            out[part] = run_module_part(part, args)
     out["environment"]["load_after"] = f"{os.getloadavg()[0]:.1f}"
     out["seconds"] = round(time.monotonic() - started)
     RESULTS.mkdir(parents=True, exist_ok=True)

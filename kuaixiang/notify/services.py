@@ -171,6 +171,53 @@ def notifications_escalate(*, complaint, roles: list[str], label: str, note: str
     return _write_outbox(rows)
 
 
+def notifications_send(
+    *, users, subject: str, body: str, link: str = "", email: bool = True, webhooks=(), complaint=None
+) -> list[Notification]:
+    """Outbox rows for a message not tied to one lifecycle action (warnings, incidents, remedies):
+    an inbox row per active user, an e-mail to those with an address when ``email``, and one row
+    per given ``WebhookEndpoint``. Call inside the writing transaction; delivery starts on commit.
+    Pass ``email=False`` and no webhooks for sandbox (drill) messages: they stay in-app."""
+    now = clock.now()
+    subject = subject[:200]
+    common = {"subject": subject, "body": body, "link": link, "complaint": complaint}
+    rows: list[Notification] = []
+    for user in {u.pk: u for u in users if u.is_active}.values():
+        rows.append(
+            Notification(
+                channel=Notification.Channel.INBOX,
+                recipient=user,
+                status=Notification.Status.SENT,
+                created_at=now,
+                sent_at=now,
+                **common,
+            )
+        )
+        if email and user.email:
+            rows.append(
+                Notification(
+                    channel=Notification.Channel.EMAIL,
+                    recipient=user,
+                    address=user.email,
+                    created_at=now,
+                    next_attempt_at=now,
+                    **common,
+                )
+            )
+    for hook in webhooks:
+        rows.append(
+            Notification(
+                channel=Notification.Channel.WEBHOOK,
+                webhook=hook,
+                address=hook.url,
+                created_at=now,
+                next_attempt_at=now,
+                **common,
+            )
+        )
+    return _write_outbox(rows)
+
+
 def _write_outbox(rows: list[Notification]) -> list[Notification]:
     """Insert outbox rows; deliveries of the pending ones start after the caller commits."""
     Notification.objects.bulk_create(rows)
