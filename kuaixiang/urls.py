@@ -16,5 +16,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("alerts/", include("kuaixiang.alerts.urls")),
+    path("crisis/", include("kuaixiang.crisis.urls")),
+    path("remedies/", include("kuaixiang.remedies.urls")),
     path("", include("kuaixiang.web.urls")),
 ]

@@ -107,3 +107,11 @@ api.add_router("/notifications", notifications.router)
 from kuaixiang.sla import api as sla_api  # noqa: E402
 
 api.add_router("/calendar", sla_api.router)
+
+from kuaixiang.alerts import api as alerts_api  # noqa: E402
+from kuaixiang.crisis import api as crisis_api  # noqa: E402
+from kuaixiang.remedies import api as remedies_api  # noqa: E402
+
+api.add_router("/", alerts_api.router)
+api.add_router("/", crisis_api.router)
+api.add_router("/", remedies_api.router)

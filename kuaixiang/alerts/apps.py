@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AlertsConfig(AppConfig):
+    name = "kuaixiang.alerts"
+    verbose_name = "监控预警"
