@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "kuaixiang.alerts",
     "kuaixiang.crisis",
     "kuaixiang.remedies",
+    "kuaixiang.drills",
     "kuaixiang.api",
     "kuaixiang.web",
     "kuaixiang.demo",
@@ -177,6 +178,13 @@ globals().update(_email_settings(EMAIL_URL))
 KX_OUTBOX_MAX_ATTEMPTS = env_int("KX_OUTBOX_MAX_ATTEMPTS", 8)
 KX_WEBHOOK_TIMEOUT = env_int("KX_WEBHOOK_TIMEOUT", 5)
 KX_SITE_URL = env_str("KX_SITE_URL", "http://localhost:8000")
+
+# Triage (docs/triage.md): repeat window, category level that counts as "the same subject",
+# the classifier model behind category suggestions and the confidence that pre-fills the category.
+KX_REPEAT_WINDOW_DAYS = env_int("KX_REPEAT_WINDOW_DAYS", 30)
+KX_REPEAT_CATEGORY_LEVEL = env_int("KX_REPEAT_CATEGORY_LEVEL", 2)
+KX_CLASSIFIER_MODEL = env_str("KX_CLASSIFIER_MODEL", "") or ""
+KX_CLASSIFIER_PREFILL = float(env_str("KX_CLASSIFIER_PREFILL", "0.8") or "0.8")
 
 LOGGING = {
     "version": 1,

@@ -19,5 +19,8 @@ urlpatterns = [
     path("alerts/", include("kuaixiang.alerts.urls")),
     path("crisis/", include("kuaixiang.crisis.urls")),
     path("remedies/", include("kuaixiang.remedies.urls")),
+    path("supervision/", include("kuaixiang.sla.urls")),
+    path("duty/", include("kuaixiang.org.urls")),
+    path("drills/", include("kuaixiang.drills.urls")),
     path("", include("kuaixiang.web.urls")),
 ]

@@ -10,10 +10,13 @@ from kuaixiang.api.schemas import (
     AttachmentOut,
     BulkIn,
     BulkOut,
+    CategorySuggestionOut,
     ComplaintDetail,
     ComplaintPage,
     Created,
     Error,
+    RegradeIn,
+    SimilarOut,
 )
 from kuaixiang.complaints import present, selectors, services
 from kuaixiang.complaints.intake import ComplaintInput, parse_complaint_input
@@ -21,6 +24,7 @@ from kuaixiang.complaints.lifecycle import ACTIONS
 from kuaixiang.complaints.models import Channel, Severity, Status
 from kuaixiang.errors import InvalidInput
 from kuaixiang.sla.selectors import stages_for_complaint
+from kuaixiang.triage import selectors as triage_selectors
 
 router = Router(tags=["投诉工单"])
 BULK_LIMIT = 1000
@@ -135,6 +139,37 @@ def perform_action(request, complaint_id: int, action: str, body: ActionIn | Non
     data = body.model_dump(exclude_unset=True) if body else {}
     services.complaint_transition(complaint_id=complaint_id, action=action, actor=request.auth, data=data)
     return _detail(request, complaint_id, after_action=True)
+
+
+class SimilarQuery(Schema):
+    text: str = Field("", max_length=10_000, description="投诉内容（按文本指纹查近似重复）")
+    phone: str = Field("", max_length=40, description="联系电话（查同一投诉人的未结工单）")
+    limit: int = Field(10, ge=1, le=50)
+
+
+@router.get("/similar", response={200: list[SimilarOut], **ERRORS})
+def similar_complaints(request, query: SimilarQuery = Query(...)):  # noqa: B008
+    """登记前查相似的未结工单：同一电话，或内容近似（SimHash 汉明距离 ≤ 3），按相似度排序。"""
+    rows = triage_selectors.similar_open(request.auth, text=query.text, phone=query.phone, limit=query.limit)
+    return [row.__dict__ for row in rows]
+
+
+class SuggestQuery(Schema):
+    text: str = Field(..., max_length=10_000, description="投诉内容")
+    k: int = Field(3, ge=1, le=10)
+
+
+@router.get("/category-suggestions", response={200: list[CategorySuggestionOut], **ERRORS})
+def category_suggestions(request, query: SuggestQuery = Query(...)):  # noqa: B008
+    """分类建议：按 KX_CLASSIFIER_MODEL 模型给出最可能的分类及置信度；未配置模型时返回空列表。"""
+    return [s.__dict__ for s in triage_selectors.category_suggestions(query.text, k=query.k)]
+
+
+@router.post("/{int:complaint_id}/grading", response={200: ComplaintDetail, **ERRORS})
+def regrade_complaint(request, complaint_id: int, body: RegradeIn):
+    """人工调整分级（等级、意图、诉求类型、有效性、关注标记）；只改给出的字段，时间线记一条 regrade 事件。"""
+    services.complaint_regrade(complaint_id=complaint_id, actor=request.auth, data=body.model_dump(exclude_unset=True))
+    return _detail(request, complaint_id)
 
 
 @router.post("/{int:complaint_id}/attachments", response={201: AttachmentOut, **ERRORS, 413: Error})

@@ -107,6 +107,7 @@ api.add_router("/notifications", notifications.router)
 from kuaixiang.sla import api as sla_api  # noqa: E402
 
 api.add_router("/calendar", sla_api.router)
+api.add_router("/", sla_api.supervision_router)
 
 from kuaixiang.alerts import api as alerts_api  # noqa: E402
 from kuaixiang.crisis import api as crisis_api  # noqa: E402
@@ -115,3 +116,11 @@ from kuaixiang.remedies import api as remedies_api  # noqa: E402
 api.add_router("/", alerts_api.router)
 api.add_router("/", crisis_api.router)
 api.add_router("/", remedies_api.router)
+
+from kuaixiang.org import api as duty_api  # noqa: E402
+
+api.add_router("/", duty_api.router)
+
+from kuaixiang.drills import api as drills_api  # noqa: E402
+
+api.add_router("/", drills_api.router)

@@ -54,6 +54,9 @@ class ActionIn(Schema):
     solved: bool | None = Field(None, description="问题是否解决：revisit 必填")
     comment: str | None = Field(None, description="回访备注：revisit 可选")
     into_id: int | None = Field(None, description="合并到的工单：merge 必填")
+    pause_reason: str | None = Field(
+        None, description="挂起原因类别 customer / test / appraisal / other（默认）：suspend 可选，决定暂停哪些时限"
+    )
 
 
 class BulkItemOut(Schema):
@@ -83,6 +86,12 @@ class ComplaintListItem(Schema):
     status_label: str
     channel: str
     severity: str
+    intent: str = Field(..., description="意图：suggestion 建议型、grievance 问题型、malicious 恶意")
+    request_type: str = Field(..., description="诉求类型：consultation、help、complaint、report、suggestion、criticism")
+    validity: str = Field(..., description="valid 有效、invalid 无效")
+    flags: list[str] = Field(..., description="关注标记：media、safety、legal、group、government")
+    repeat_of_id: int | None = Field(None, description="重复投诉：同一投诉人前次同类工单")
+    duplicate_of_id: int | None = Field(None, description="疑似重复：内容相近的未结工单")
     complainant_name: str
     complainant_phone: str
     subject: str
@@ -140,6 +149,16 @@ class ComplaintDetail(Schema):
     channel: str
     external_id: str | None
     severity: str
+    intent: str
+    request_type: str
+    validity: str
+    validity_reason: str = Field(..., description="无效原因：anonymous、no_contact、too_vague、out_of_scope 或空")
+    flags: list[str]
+    repeat_of: Ref | None = Field(None, description="重复投诉的前次工单（name 为工单号）")
+    duplicate_of: Ref | None = Field(None, description="疑似重复的相似工单（name 为工单号）")
+    grading: dict[str, Any] = Field(
+        ..., description="分级依据：rules（命中规则 code、name、version、why）、override（人工调整）等"
+    )
     anonymous: bool
     complainant_name: str
     complainant_phone: str
@@ -173,6 +192,33 @@ class ComplaintDetail(Schema):
     stages: list[StageOut]
     timeline: list[EventOut]
     attachments: list[AttachmentOut]
+
+
+class RegradeIn(Schema):
+    severity: str | None = Field(None, description="等级：general、important、major、urgent")
+    intent: str | None = Field(None, description="意图：suggestion、grievance、malicious")
+    request_type: str | None = Field(None, description="诉求类型")
+    validity: str | None = Field(None, description="valid 或 invalid")
+    validity_reason: str | None = Field(None, description="validity 为 invalid 时必填")
+    flags: list[str] | None = Field(None, description="关注标记（整体替换）")
+    reason: str = Field("", description="调整原因")
+
+
+class SimilarOut(Schema):
+    id: int
+    number: str
+    status: str
+    received_at: datetime
+    summary: str
+    same_phone: bool = Field(..., description="与查询电话相同")
+    distance: int | None = Field(None, description="文本指纹汉明距离（≤3 为疑似重复）；不相近为空")
+
+
+class CategorySuggestionOut(Schema):
+    category_id: int
+    name: str = Field(..., description="分类完整路径")
+    label: str = Field(..., description="模型中的标签")
+    confidence: float
 
 
 class DepartmentOut(Schema):

@@ -1,6 +1,6 @@
 """Payloads of lifecycle actions, validated the same way for web and API."""
 
-from typing import Any
+from typing import Any, Literal
 
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -51,6 +51,12 @@ class RevisitIn(_Payload):
     comment: str = Field("", max_length=MAX_TEXT)
 
 
+class SuspendIn(ReasonIn):
+    pause_reason: Literal["customer", "test", "appraisal", "other"] = Field(
+        "other", description="挂起原因类别：customer 等待客户 / test 等待检测 / appraisal 等待鉴定 / other 其他"
+    )
+
+
 class MergeIn(_Payload):
     into_id: int = Field(..., ge=1, le=2**62)
 
@@ -69,7 +75,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "revisit": RevisitIn,
     "reopen": ReasonIn,
     "reconsider": ReasonIn,
-    "suspend": ReasonIn,
+    "suspend": SuspendIn,
     "resume": NoPayload,
     "merge": MergeIn,
     "archive": NoPayload,
@@ -97,6 +103,7 @@ LABELS = {
     "resume": _("Resume"),
     "merge": _("Merge"),
     "archive": _("Archive"),
+    "regrade": _("调整分级"),
 }
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kuaixiang import clock
-from kuaixiang.complaints.models import Channel, Severity
+from kuaixiang.complaints.models import Channel, Flag, Intent, RequestType, Severity, Validity, ValidityReason
 from kuaixiang.complaints.phone import normalise_phone
 from kuaixiang.errors import InvalidInput
 from kuaixiang.validation import invalid_input, reject_nul
@@ -99,5 +99,31 @@ def parse_complaint_input(data: Any) -> ComplaintInput:
     """Validate raw data; raise ``InvalidInput`` with per-field Chinese messages."""
     try:
         return ComplaintInput.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_input(exc.errors()) from None
+
+
+class RegradeInput(BaseModel):
+    """An agent's override of the grading (每项可选；未给出的保持不变)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True)
+
+    severity: Severity | None = None
+    intent: Intent | None = None
+    request_type: RequestType | None = None
+    validity: Validity | None = None
+    validity_reason: ValidityReason | None = Field(None, description="无效原因；validity 为 invalid 时必填")
+    flags: list[Flag] | None = Field(None, max_length=len(Flag), description="关注标记（整体替换）")
+    reason: str = Field("", max_length=500, description="调整原因")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        return reject_nul(data)
+
+
+def parse_regrade_input(data: Any) -> RegradeInput:
+    try:
+        return RegradeInput.model_validate(data)
     except ValidationError as exc:
         raise invalid_input(exc.errors()) from None

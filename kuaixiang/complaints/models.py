@@ -2,7 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from kuaixiang.complaints.lifecycle import State
@@ -30,6 +30,51 @@ class Severity(models.TextChoices):
     IMPORTANT = "important", _("重要")
     MAJOR = "major", _("重大")
     URGENT = "urgent", _("紧急")
+
+
+class Intent(models.TextChoices):
+    """Seed 004: what the complainant is after."""
+
+    SUGGESTION = "suggestion", _("建议型")
+    GRIEVANCE = "grievance", _("问题型")
+    MALICIOUS = "malicious", _("恶意")
+
+
+class RequestType(models.TextChoices):
+    """The 12345 hotline convention for the kind of request."""
+
+    CONSULTATION = "consultation", _("咨询")
+    HELP = "help", _("求助")
+    COMPLAINT = "complaint", _("投诉")
+    REPORT = "report", _("举报")
+    SUGGESTION = "suggestion", _("建议")
+    CRITICISM = "criticism", _("批评")
+
+
+class Validity(models.TextChoices):
+    VALID = "valid", _("有效")
+    INVALID = "invalid", _("无效")
+
+
+class ValidityReason(models.TextChoices):
+    NONE = "", _("—")
+    ANONYMOUS = "anonymous", _("匿名")
+    NO_CONTACT = "no_contact", _("无联系方式")
+    TOO_VAGUE = "too_vague", _("内容不明确")
+    OUT_OF_SCOPE = "out_of_scope", _("不属受理范围")
+
+
+class Flag(models.TextChoices):
+    """Attention flags stored as a JSON list of these codes in ``Complaint.flags``."""
+
+    MEDIA = "media", _("媒体")
+    SAFETY = "safety", _("安全")
+    LEGAL = "legal", _("法律")
+    GROUP = "group", _("群体")
+    GOVERNMENT = "government", _("政府关注")
+
+
+SIMHASH_BANDS = 4  # 64-bit fingerprint split in 4 bands of 16 bits: distance <= 3 shares a band
 
 
 STATUS_LABELS = {
@@ -68,6 +113,50 @@ class Complaint(models.Model):
     appeal = models.TextField(_("诉求"), blank=True)
     amount_claimed = models.DecimalField(_("索赔金额"), max_digits=14, decimal_places=2, null=True, blank=True)
     extra = models.JSONField(_("扩展字段"), default=dict, blank=True)
+
+    # Triage (grading rules, repeats and near-duplicates; see docs/triage.md)
+    # db_default too: raw loaders (COPY in benchmarks, other apps' SQL) may leave these columns out.
+    intent = models.CharField(
+        _("意图"), max_length=16, choices=Intent.choices, default=Intent.GRIEVANCE, db_default=Intent.GRIEVANCE
+    )
+    request_type = models.CharField(
+        _("诉求类型"),
+        max_length=16,
+        choices=RequestType.choices,
+        default=RequestType.COMPLAINT,
+        db_default=RequestType.COMPLAINT,
+    )
+    validity = models.CharField(
+        _("有效性"), max_length=8, choices=Validity.choices, default=Validity.VALID, db_default=Validity.VALID
+    )
+    validity_reason = models.CharField(
+        _("无效原因"), max_length=16, choices=ValidityReason.choices, default="", db_default="", blank=True
+    )
+    flags = models.JSONField(_("关注标记"), default=list, db_default=Value([], models.JSONField()), blank=True)
+    repeat_of = models.ForeignKey(
+        "self",
+        verbose_name=_("重复投诉（前次工单）"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="repeats",
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("疑似重复（相似工单）"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+    )
+    # SimHash of the description (signed 64-bit) and its four 16-bit bands, each indexed:
+    # any two fingerprints within Hamming distance 3 agree on at least one band.
+    simhash = models.BigIntegerField(_("文本指纹"), null=True, blank=True, db_index=True)
+    simhash_b0 = models.IntegerField(null=True, blank=True, editable=False)
+    simhash_b1 = models.IntegerField(null=True, blank=True, editable=False)
+    simhash_b2 = models.IntegerField(null=True, blank=True, editable=False)
+    simhash_b3 = models.IntegerField(null=True, blank=True, editable=False)
+    grading = models.JSONField(_("分级依据"), default=dict, db_default=Value({}, models.JSONField()), blank=True)
 
     category = models.ForeignKey(
         "triage.Category", verbose_name=_("分类"), null=True, blank=True, on_delete=models.PROTECT
@@ -137,6 +226,11 @@ class Complaint(models.Model):
             models.Index(fields=["status", "-received_at"], name="complaint_status"),
             models.Index(fields=["category", "-received_at"], name="complaint_category"),
             models.Index(fields=["due_at"], name="complaint_due", condition=Q(closed_at__isnull=True)),
+            models.Index(fields=["subject", "received_at"], name="complaint_subject", condition=~Q(subject="")),
+            models.Index(fields=["simhash_b0"], name="complaint_simhash_b0"),
+            models.Index(fields=["simhash_b1"], name="complaint_simhash_b1"),
+            models.Index(fields=["simhash_b2"], name="complaint_simhash_b2"),
+            models.Index(fields=["simhash_b3"], name="complaint_simhash_b3"),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from kuaixiang.complaints.lifecycle import OPEN, State
 from kuaixiang.complaints.models import Complaint, ComplaintEvent
 from kuaixiang.errors import InvalidInput, NotFound
 from kuaixiang.org.scope import scope_for
+from kuaixiang.sla.selectors import complaints_by_sla_state
 
 _NUMBER = re.compile(r"TS\d{14,}", re.IGNORECASE)
 _PHONE = re.compile(r"[\d\-+ ]{7,20}")
@@ -22,6 +23,12 @@ LIST_FIELDS = (
     "status",
     "channel",
     "severity",
+    "intent",
+    "request_type",
+    "validity",
+    "flags",
+    "repeat_of_id",
+    "duplicate_of_id",
     "complainant_name",
     "complainant_phone",
     "anonymous",
@@ -57,6 +64,8 @@ class ComplaintFilters:
     overdue: bool | None = None
     assignee_id: int | None = None
     intake_department_id: int | None = None
+    sla_state: str | None = None  # overdue / warning / on_time (kuaixiang.sla.selectors.complaints_by_sla_state)
+    sort: str = "received"  # received: newest first; due: earliest deadline first (timed open complaints only)
 
 
 def _instant(value: datetime, field: str) -> datetime:
@@ -103,6 +112,8 @@ def complaints_filtered(user, filters: ComplaintFilters) -> QuerySet[Complaint]:
     if filters.overdue is not None:
         overdue = Q(due_at__lt=clock.now(), closed_at__isnull=True)
         qs = qs.filter(overdue) if filters.overdue else qs.exclude(overdue)
+    if filters.sla_state:
+        qs = complaints_by_sla_state(qs, filters.sla_state, now=clock.now())
     if filters.q:
         qs = _search(qs, filters.q)
     return qs
@@ -134,6 +145,8 @@ class Page:
 def complaints_page(user, filters: ComplaintFilters, *, cursor: str | None = None, limit: int = 50) -> Page:
     """One page, newest received first, keyset-paginated: cost does not grow with the offset."""
     qs = complaints_filtered(user, filters)
+    if filters.sort == "due":
+        return _page_by_due(qs, cursor, limit)
     if cursor:
         at, pk = decode_cursor(cursor)
         # The redundant ``received_at <= at`` is what an index can seek to; the OR alone is
@@ -144,6 +157,18 @@ def complaints_page(user, filters: ComplaintFilters, *, cursor: str | None = Non
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]["received_at"], rows[-1]["id"]) if more else None
     return Page(rows, next_cursor)
+
+
+def _page_by_due(qs: QuerySet[Complaint], cursor: str | None, limit: int) -> Page:
+    """Open timed complaints, earliest deadline first, keyset-paginated on (due_at, id)."""
+    qs = qs.filter(due_at__isnull=False, closed_at__isnull=True)
+    if cursor:
+        at, pk = decode_cursor(cursor)
+        qs = qs.filter(Q(due_at__gte=at), Q(due_at__gt=at) | Q(due_at=at, id__gt=pk))
+    rows = list(qs.order_by("due_at", "id").values(*LIST_FIELDS)[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(rows[-1]["due_at"], rows[-1]["id"]) if more else None)
 
 
 def complaint_detail(user, complaint_id: int, *, after_action: bool = False) -> Complaint:

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from kuaixiang import clock
 from kuaixiang.complaints import actions as payloads
-from kuaixiang.complaints.intake import ComplaintInput
+from kuaixiang.complaints.intake import ComplaintInput, parse_regrade_input
 from kuaixiang.complaints.lifecycle import TERMINAL, TRANSITIONS, State, Transition, guard, next_state
 from kuaixiang.complaints.models import Attachment, Complaint, ComplaintEvent, IdempotencyKey
 from kuaixiang.complaints.numbers import allocate_numbers
@@ -20,6 +20,7 @@ from kuaixiang.org.models import Department, Staff
 from kuaixiang.org.roles import Role
 from kuaixiang.org.scope import scope_for, staff_record
 from kuaixiang.sla.services import stages_on_transition, stages_plan_registration, stages_save
+from kuaixiang.triage.assess import classifier_note, links_apply, triage_assess
 from kuaixiang.triage.models import Category
 
 
@@ -97,7 +98,12 @@ def _register_event(complaint: Complaint, actor, now) -> ComplaintEvent:
         action="register",
         from_status="",
         to_status=State.REGISTERED,
-        payload={"channel": complaint.channel, "number": complaint.number},
+        payload={
+            "channel": complaint.channel,
+            "number": complaint.number,
+            "severity": complaint.severity,
+            "rules": [rule["code"] for rule in complaint.grading.get("rules", ())],
+        },
     )
 
 
@@ -125,6 +131,8 @@ def complaint_register(*, actor, data: ComplaintInput, idempotency_key: str | No
     _check_category(data.category_id)
     now = clock.now()
     complaint = _new_complaint(data, staff=staff, actor=actor, number="", now=now)
+    triage_assess([complaint], now=now)  # grading, repeat and duplicate links (before the deadline: severity)
+    classifier_note(complaint)
     stages = stages_plan_registration([complaint], now=now)  # sets due_at; saved with the complaint
     try:
         with transaction.atomic():
@@ -199,6 +207,7 @@ def complaint_register_bulk(*, actor, items: list[ComplaintInput | InvalidInput]
         # Built before the transaction: from BEGIN IMMEDIATE (SQLite) or the number allocation
         # (the day's counter row, PostgreSQL) concurrent writers queue until this one commits.
         made = [_new_complaint(item, staff=staff, actor=actor, number="", now=now) for _, item in fresh]
+        assessed = triage_assess(made, now=now)
         stages = stages_plan_registration(made, now=now)
         try:
             with transaction.atomic():
@@ -210,6 +219,7 @@ def complaint_register_bulk(*, actor, items: list[ComplaintInput | InvalidInput]
                     by_number = dict(Complaint.objects.filter(number__in=numbers).values_list("number", "pk"))
                     for c in made:
                         c.pk = by_number[c.number]
+                links_apply(made, assessed)
                 ComplaintEvent.objects.bulk_create([_register_event(c, actor, now) for c in made])
                 stages_save(stages)
                 complaints_registered.send(sender=Complaint, complaints=made, actor=actor, now=now)
@@ -400,6 +410,73 @@ def complaint_transition(*, complaint_id: int, action: str, actor, data: dict | 
         )
         complaint_transitioned.send(
             sender=Complaint, complaint=complaint, action=action, before=before, actor=actor, now=now
+        )
+    return complaint
+
+
+# ---------------------------------------------------------------- grading override
+
+REGRADE_ROLES = frozenset({Role.AGENT, Role.LEAD, Role.HEAD, Role.MANAGER, Role.ADMIN})
+GRADE_FIELDS = ("severity", "intent", "request_type", "validity", "validity_reason", "flags")
+
+
+def can_regrade(complaint: Complaint, actor) -> bool:
+    return staff_of(actor).role in REGRADE_ROLES and complaint.state not in TERMINAL
+
+
+def complaint_regrade(*, complaint_id: int, actor, data: dict) -> Complaint:
+    """Override the grading (severity, intent, request type, validity with its reason, flags).
+
+    Fields not given stay as they are; ``validity: invalid`` needs a ``validity_reason`` and
+    ``valid`` clears it. Writes exactly one ``regrade`` timeline event with ``before``,
+    ``after`` (the changed fields only) and ``reason``, and records the override in
+    ``grading["override"]``. 404 outside scope, 403 for roles other than agent, lead, head,
+    manager and admin, 409 on a merged or archived complaint, 400 for bad values or no change.
+    """
+    grade = parse_regrade_input(data)
+    wanted = grade.model_dump(exclude_none=True, exclude={"reason"})
+    with transaction.atomic():
+        complaint = (
+            Complaint.objects.select_for_update(of=("self",))
+            .filter(scope_for(actor).complaint_filter(), pk=complaint_id)
+            .first()
+        )
+        if complaint is None:
+            raise NotFound("complaint_not_found", "工单不存在或不在您的数据范围内", {"id": complaint_id})
+        if staff_of(actor).role not in REGRADE_ROLES:
+            raise Forbidden("role_not_allowed", "当前角色无权调整分级")
+        if complaint.state in TERMINAL:
+            raise Conflict("complaint_closed", f"工单已{complaint.get_status_display()}，不能调整分级")
+        if "flags" in wanted:
+            wanted["flags"] = list(dict.fromkeys(wanted["flags"]))
+        validity = wanted.get("validity", complaint.validity)
+        if validity == "valid":
+            if wanted.get("validity_reason"):
+                raise InvalidInput("validity_reason_for_valid", "有效投诉不需要无效原因")
+            wanted["validity_reason"] = ""
+        elif not wanted.get("validity_reason", complaint.validity_reason if "validity" not in wanted else ""):
+            raise InvalidInput("validity_reason_required", "判定为无效投诉时必须选择无效原因")
+        before = {f: getattr(complaint, f) for f in GRADE_FIELDS if f in wanted and getattr(complaint, f) != wanted[f]}
+        after = {f: wanted[f] for f in before}
+        if not after:
+            raise InvalidInput("regrade_unchanged", "分级没有变化")
+        now = clock.now()
+        for name, value in after.items():
+            setattr(complaint, name, value)
+        complaint.grading = {
+            **complaint.grading,
+            "override": {"by": actor.get_username(), "at": now.isoformat(), "fields": sorted(after)},
+        }
+        complaint.updated_at = now
+        complaint.save(update_fields=[*after, "grading", "updated_at"])
+        ComplaintEvent.objects.create(
+            complaint=complaint,
+            actor=actor,
+            at=now,
+            action="regrade",
+            from_status=complaint.status,
+            to_status=complaint.status,
+            payload={"before": before, "after": after, "reason": grade.reason},
         )
     return complaint
 

@@ -151,4 +151,8 @@ def organisation_build(*, password_hash: str, rng: random.Random) -> DemoOrg:
                 handling.head = handling.head or user
             else:
                 handling.handlers.append(user)
+    from kuaixiang import clock
+    from kuaixiang.org.services import roster_demo
+
+    roster_demo(departments=list(departments.values()), actor=logins["admin"], first=clock.local_now().date())
     return DemoOrg(hq=hq, units=units, logins=logins, departments=list(departments.values()), staff_count=len(staff))

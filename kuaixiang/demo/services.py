@@ -11,6 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from kuaixiang import clock
+from kuaixiang.alerts.demo import demo_surge
 from kuaixiang.complaints.models import Complaint, DailySequence
 from kuaixiang.demo.complaints import Generator, register_all
 from kuaixiang.demo.lifecycle import SeedStats, Simulation, choose_walked
@@ -19,8 +20,11 @@ from kuaixiang.notify.models import Notification
 from kuaixiang.notify.services import inbox_mark_read
 from kuaixiang.org.models import Department, Staff
 from kuaixiang.rulepacks import PackResult, rulepack_load
+from kuaixiang.sla.services import escalations_sweep
 
 TELECOM_PACK = "telecom"
+# Loaded too, so their categories and time limits can be tried; their policies only time complaints in their own trees.
+OTHER_PACKS = ("property", "regulator_12315", "factory", "school")
 DEFAULT_SEED = 20261122
 # Each lifecycle action is about ten queries (5–7 ms of CPU on a small 2-core machine)
 # through the real service; this many per complaint keeps 2,000 complaints to about 40 s
@@ -117,10 +121,17 @@ def demo_seed(
     rng = random.Random(seed)
     now = clock.now()
     rulepack = rulepack_load(TELECOM_PACK)
+    for name in OTHER_PACKS:
+        rulepack_load(name)
     org = organisation_build(password_hash=make_password(password), rng=rng)
     stats = SeedStats()
     if complaints:
         budget = transitions if transitions is not None else DEFAULT_ACTIONS_PER_COMPLAINT * complaints
         stats = complaints_seed(org, count=complaints, days=days, transitions=budget, rng=rng, now=now)
         inbox_age(now=now)
+        # A surge of similar complaints today, so the warnings and the monitoring board have content.
+        demo_surge(now=now)
+        # Fire the escalations the demo's history has made due, so the supervision board shows levels.
+        while escalations_sweep(now=now, limit=1000):
+            pass
     return SeedResult(org, rulepack, stats, time.monotonic() - started)

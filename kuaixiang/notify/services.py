@@ -114,25 +114,40 @@ def notifications_queue(*, complaint, action: str, action_label, actor, note: st
 def _role_recipients(complaint, roles: list[str]) -> list:
     """Active users behind escalation roles: ``assignee``; ``handler``/``head`` of the handling
     department; ``lead``/``manager`` of the intake department; ``leader`` of the intake unit
-    (or, when it has none, of HQ)."""
+    (or, when it has none, of HQ). For ``head``/``lead``/``manager``/``leader``, when the duty
+    roster has people on shift now for that role there (unit subtree for leaders), only they are
+    notified instead of everyone with the role (``kuaixiang.org.duty.duty_on_shift``)."""
     from django.contrib.auth import get_user_model
 
+    from kuaixiang.org.duty import duty_on_shift
     from kuaixiang.org.models import Department
 
+    now = clock.now()
+    user_ids: set[int] = set()
     wanted = Q(pk__in=[])
-    handling = [r for r in roles if r in ("handler", "head")]
-    if handling and complaint.department_id:
-        wanted |= Q(department_id=complaint.department_id, role__in=handling)
-    intake = [r for r in roles if r in ("lead", "manager")]
-    if intake:
-        wanted |= Q(department_id=complaint.intake_department_id, role__in=intake)
-    user_ids = set(Staff.objects.filter(wanted, user__is_active=True).values_list("user_id", flat=True))
+    for role, department_id in (
+        ("handler", complaint.department_id),
+        ("head", complaint.department_id),
+        ("lead", complaint.intake_department_id),
+        ("manager", complaint.intake_department_id),
+    ):
+        if role not in roles or not department_id:
+            continue
+        on_duty = duty_on_shift(role=role, department_ids=[department_id], at=now) if role != "handler" else []
+        if on_duty:
+            user_ids |= {u.pk for u in on_duty}
+        else:
+            wanted |= Q(department_id=department_id, role=role)
+    user_ids |= set(Staff.objects.filter(wanted, user__is_active=True).values_list("user_id", flat=True))
     if "assignee" in roles and complaint.assignee_id:
         user_ids.add(complaint.assignee_id)
     if "leader" in roles:
         unit = Department.objects.get(pk=complaint.intake_department_id).unit()
         leaders = Staff.objects.filter(role="leader", user__is_active=True)
-        found = set(leaders.filter(department__path__startswith=unit.path).values_list("user_id", flat=True))
+        unit_ids = Department.objects.filter(path__startswith=unit.path).values("pk")
+        found = {u.pk for u in duty_on_shift(role="leader", department_ids=unit_ids, at=now)}
+        if not found:
+            found = set(leaders.filter(department__path__startswith=unit.path).values_list("user_id", flat=True))
         if not found:
             found = set(leaders.filter(department__parent__isnull=True).values_list("user_id", flat=True))
             found |= set(leaders.filter(department__parent__parent__isnull=True).values_list("user_id", flat=True))

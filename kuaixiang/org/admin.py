@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from kuaixiang.org.models import Department, Staff
+from kuaixiang.org.models import Department, Shift, ShiftSwap, ShiftTemplate, Staff
 
 INDENT = "\u3000"  # an ideographic space per level keeps the tree readable in Chinese
 
@@ -64,3 +64,36 @@ class StaffUserAdmin(UserAdmin):
     def staff_department(self, obj) -> str:
         staff = getattr(obj, "staff", None)
         return staff.department.name if staff else "—"
+
+
+@admin.register(ShiftTemplate)
+class ShiftTemplateAdmin(admin.ModelAdmin):
+    list_display = ("department", "role", "name", "kind", "start", "end", "days", "min_staff", "required")
+    list_filter = ("role", "kind", "days", "required")
+    search_fields = ("name", "department__name", "department__code")
+    autocomplete_fields = ("department",)
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Shifts and swaps are written by ``kuaixiang.org.services`` (the 值班表 pages); admin only shows them."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Shift)
+class ShiftAdmin(_ReadOnly):
+    list_display = ("date", "start", "end", "department", "role", "user", "kind")
+    list_filter = ("role", "kind", "date")
+    search_fields = ("user__username", "department__name", "department__code")
+    date_hierarchy = "date"
+    list_select_related = ("department", "user")
+
+
+@admin.register(ShiftSwap)
+class ShiftSwapAdmin(_ReadOnly):
+    list_display = ("created_at", "shift", "from_user", "to_user", "approved_by", "reason")
+    list_select_related = ("shift", "from_user", "to_user", "approved_by", "shift__user")

@@ -82,3 +82,107 @@ class Staff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.username}（{self.get_role_display()}）"
+
+
+# ------------------------------------------------------------------ duty roster (值班表, RULES §14)
+
+
+class ShiftKind(models.TextChoices):
+    DAY = "day", _("白班")
+    NIGHT = "night", _("夜班")
+    WEEKEND = "weekend", _("周末值班")
+    HOLIDAY = "holiday", _("节假日值班")
+
+
+class ShiftTemplate(models.Model):
+    """A shift the department must staff (班次): role, local start/end time and the days it applies.
+
+    ``days`` says when the template is required: every day, working days only, or non-working
+    days (weekends and statutory holidays, by the working-day calendar). The gap check warns for
+    each required template day whose shifts have fewer than ``min_staff`` people."""
+
+    class Days(models.TextChoices):
+        ALL = "all", _("每天")
+        WORKING = "working", _("工作日")
+        OFF = "off", _("周末及节假日")
+
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), on_delete=models.CASCADE, related_name="shift_templates"
+    )
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
+    name = models.CharField(_("班次"), max_length=40)
+    kind = models.CharField(_("类型"), max_length=16, choices=ShiftKind.choices, default=ShiftKind.DAY)
+    start = models.TimeField(_("开始"))
+    end = models.TimeField(_("结束"), help_text=_("早于或等于开始时间表示跨午夜到次日"))
+    days = models.CharField(_("适用日期"), max_length=16, choices=Days.choices, default=Days.ALL)
+    min_staff = models.PositiveSmallIntegerField(_("最少人数"), default=1)
+    required = models.BooleanField(_("必须有人"), default=True)
+
+    class Meta:
+        verbose_name = _("班次模板")
+        verbose_name_plural = _("班次模板")
+        ordering = ["department_id", "role", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "role", "name"], name="org_shift_template_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.get_role_display()} {self.name}"
+
+
+class Shift(models.Model):
+    """One person on duty for one role in one department from ``starts_at`` to ``ends_at``.
+
+    ``date``, ``start`` and ``end`` are Asia/Shanghai local; ``end`` at or before ``start`` means the
+    shift ends on the next day. ``starts_at``/``ends_at`` are the UTC instants derived from them by
+    the services (the only writers) and are what lookups use."""
+
+    date = models.DateField(_("日期"))
+    start = models.TimeField(_("开始"))
+    end = models.TimeField(_("结束"))
+    starts_at = models.DateTimeField(editable=False)
+    ends_at = models.DateTimeField(editable=False)
+    department = models.ForeignKey(Department, verbose_name=_("部门"), on_delete=models.CASCADE, related_name="shifts")
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("值班人"), on_delete=models.CASCADE, related_name="duty_shifts"
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=ShiftKind.choices, default=ShiftKind.DAY)
+    template = models.ForeignKey(
+        ShiftTemplate, verbose_name=_("班次模板"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("值班")
+        verbose_name_plural = _("值班")
+        ordering = ["starts_at", "role"]
+        indexes = [models.Index(fields=["role", "department", "starts_at", "ends_at"], name="org_shift_lookup")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "department", "role", "starts_at"], name="org_shift_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.start:%H:%M}-{self.end:%H:%M} {self.get_role_display()} {self.user}"
+
+
+class ShiftSwap(models.Model):
+    """A recorded swap (换班): ``shift`` moved from ``from_user`` to ``to_user``, approved by someone."""
+
+    shift = models.ForeignKey(Shift, verbose_name=_("值班"), on_delete=models.CASCADE, related_name="swaps")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("原值班人"), on_delete=models.CASCADE, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("替班人"), on_delete=models.CASCADE, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("批准人"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("换班记录")
+        verbose_name_plural = _("换班记录")
+        ordering = ["-created_at"]

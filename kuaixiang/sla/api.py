@@ -1,16 +1,21 @@
-"""Calendar API, mounted at /api/v1/calendar: deadlines and working days on a business calendar."""
+"""SLA API: ``router`` (mounted at /api/v1/calendar: deadlines and working days on a business
+calendar) and ``supervision_router`` (mounted at /api/v1: the supervision board's counts)."""
 
 from datetime import date, datetime
+from typing import Literal
 
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from kuaixiang import clock
 from kuaixiang.api.schemas import Error
 from kuaixiang.errors import InvalidInput
+from kuaixiang.sla import selectors
 from kuaixiang.sla.calendars import DEFAULT_CALENDAR, calendar_days, day_reason, deadline_compute
 from kuaixiang.sla.worktime import Unit, format_week_hours
 
 router = Router(tags=["工作日历"])
+supervision_router = Router(tags=["督办看板"])
 ERRORS = {400: Error, 401: Error, 404: Error, 422: Error}
 MAX_AMOUNT = 100_000
 MAX_DAYS = 366
@@ -89,4 +94,60 @@ def days(request, query: DaysQuery = Query(...)):  # noqa: B008
             }
             for info in infos
         ],
+    }
+
+
+class BoardQuery(Schema):
+    state: Literal["overdue", "warning"] | None = Field(None, description="overdue 已超时 / warning 即将超时")
+    branch: int | None = Field(None, ge=1, le=2**62, description="单位（分公司或总部）id")
+    department: int | None = Field(None, ge=1, le=2**62, description="部门 id（处理部门，未派单时为受理部门）")
+    level: int | None = Field(None, ge=0, le=100, description="督办级别（0 为尚未督办）")
+
+
+class CountsOut(Schema):
+    overdue: int = Field(..., description="已超时工单数")
+    warning: int = Field(..., description="已过预警点、未超时的工单数")
+    total: int
+
+
+class UnitCountsOut(CountsOut):
+    id: int
+    name: str
+
+
+class DepartmentCountsOut(UnitCountsOut):
+    branch_id: int
+    branch_name: str
+
+
+class LevelCountsOut(CountsOut):
+    level: int = Field(..., description="已触发的最高督办级别，0 为尚未督办")
+
+
+class BoardOut(Schema):
+    now: datetime = Field(..., description="统计时刻")
+    totals: CountsOut
+    selected: int = Field(..., description="符合 state/branch/department/level 筛选的工单数")
+    complaint_ids: list[int] = Field(..., description="筛选结果的工单 id，最早到期在前，最多 200 个")
+    branches: list[UnitCountsOut]
+    departments: list[DepartmentCountsOut]
+    levels: list[LevelCountsOut]
+
+
+@supervision_router.get("/supervision", response={200: BoardOut, **ERRORS})
+def supervision(request, query: BoardQuery = Query(...)):  # noqa: B008
+    """督办看板：数据范围内已超时与即将超时（已过预警点）的工单数，按单位、部门与督办级别汇总。"""
+    filters = selectors.BoardFilters(
+        state=query.state or "", branch=query.branch, department=query.department, level=query.level
+    )
+    board = selectors.supervision_board(request.auth, now=clock.now(), filters=filters)
+    selected = board.selected()
+    return {
+        "now": board.now,
+        "totals": board.totals,
+        "selected": len(selected),
+        "complaint_ids": [x.complaint_id for x in selected[: selectors.BOARD_ROWS]],
+        "branches": board.branches,
+        "departments": board.departments,
+        "levels": board.levels,
     }

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -113,6 +114,27 @@ class Stage(models.TextChoices):
     REPLY = "reply", _("答复")
     REVISIT = "revisit", _("回访")
     CLOSURE = "closure", _("办结")
+    DISPATCH = "dispatch", _("派单转交")
+    SOLUTION = "solution", _("处理方案")
+    ON_SITE = "on_site", _("上门")
+    VERIFICATION = "verification", _("落实确认")
+
+
+class PauseReason(models.TextChoices):
+    """Why a complaint is suspended (挂起原因类别); a policy says which of them stop which clocks."""
+
+    CUSTOMER = "customer", _("等待客户")
+    TEST = "test", _("等待检测")
+    APPRAISAL = "appraisal", _("等待鉴定")
+    OTHER = "other", _("其他")
+
+
+class Difficulty(models.TextChoices):
+    """Difficulty of a complaint (难易程度), read from ``Complaint.extra["difficulty"]``."""
+
+    SIMPLE = "simple", _("简单")
+    HARDER = "harder", _("较难")
+    COMPLEX = "complex", _("复杂")
 
 
 UNIT_LABELS = {
@@ -158,7 +180,35 @@ class SlaPolicy(models.Model):
         related_name="+",
         help_text=_("受理单位（分公司或总部）；空表示全部"),
     )
-    pause_on_suspend = models.BooleanField(_("挂起时停止计时"), default=True)
+    intents = models.JSONField(
+        _("投诉意图"), default=list, blank=True, help_text=_("suggestion、grievance、malicious 的列表；空表示全部")
+    )
+    difficulties = models.JSONField(
+        _("难易程度"),
+        default=list,
+        blank=True,
+        help_text=_("simple、harder、complex 的列表（取自工单扩展字段 difficulty）；空表示全部"),
+    )
+    flags = models.JSONField(
+        _("标记"),
+        default=list,
+        blank=True,
+        help_text=_("工单扩展字段中须为真的标记，例如 upstream（需上游运营商处理）；空表示不限"),
+    )
+    pause_on_suspend = models.BooleanField(
+        _("挂起时停止计时"), default=True, help_text=_("挂起原因类别未在“暂停规则”中列出时：是否暂停全部环节")
+    )
+    pause_reasons = models.JSONField(
+        _("暂停规则"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            '挂起原因类别 → 暂停的环节列表，"*" 表示全部，例如 {"customer": ["*"], "test": ["reply", "closure"]}'
+        ),
+    )
+    digest = models.BooleanField(
+        _("督办汇总通知"), default=False, help_text=_("每次巡检每人只收一条消息，列出其全部新督办工单")
+    )
     # Renewed on every save of the policy, its targets or its ladder: processes cache the
     # policy table and reload it when the newest updated_at (or the count) changes.
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -175,10 +225,26 @@ class SlaPolicy(models.Model):
     def clean(self) -> None:
         if self.effective_to and self.effective_to <= self.effective_from:
             raise ValidationError({"effective_to": _("失效时间应晚于生效时间")})
-        for field in ("channels", "severities"):
+        for field in ("channels", "severities", "intents", "difficulties", "flags"):
             value = getattr(self, field)
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValidationError({field: _("应为字符串列表")})
+        if not pause_rules_valid(self.pause_reasons):
+            raise ValidationError({"pause_reasons": _("应为 挂起原因类别 → 环节列表 的映射")})
+
+    def paused_stages(self, reason: str) -> set[str] | None:
+        """Stages a suspension for ``reason`` stops ({"*"} = all, empty set = none)."""
+        rules = self.pause_reasons or {}
+        if reason in rules:
+            return set(rules[reason])
+        return {"*"} if self.pause_on_suspend else set()
+
+
+def pause_rules_valid(value) -> bool:
+    stages = {*Stage.values, "*"}
+    return isinstance(value, dict) and all(
+        key in PauseReason.values and isinstance(v, list) and set(v) <= stages for key, v in value.items()
+    )
 
 
 class SlaTarget(models.Model):
@@ -279,7 +345,35 @@ class ComplaintStage(models.Model):
         indexes = [
             models.Index(fields=["next_check_at"], name="sla_stage_check", condition=Q(next_check_at__isnull=False)),
             models.Index(fields=["complaint", "completed_at"], name="sla_stage_complaint"),
+            # The supervision board reads running, unpaused stages past their warning point.
+            models.Index(
+                fields=["warn_at"],
+                name="sla_stage_open_warn",
+                condition=Q(completed_at__isnull=True, paused_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.stage}"
+
+
+class DigestItem(models.Model):
+    """One escalation level of one complaint waiting to go out in its recipient's digest
+    (督办汇总). Written in the escalation's transaction (so exactly once per level); the
+    sweep's flush claims unsent items and sends one message per person."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="+")
+    stage = models.ForeignKey(ComplaintStage, on_delete=models.CASCADE, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=200)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("督办汇总条目")
+        verbose_name_plural = _("督办汇总条目")
+        indexes = [
+            models.Index(fields=["recipient", "id"], name="sla_digest_unsent", condition=Q(sent_at__isnull=True))
+        ]

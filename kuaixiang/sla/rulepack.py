@@ -14,10 +14,21 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kuaixiang.complaints.models import Channel, Severity
+from kuaixiang.complaints.models import Channel, Intent, Severity
 from kuaixiang.org.models import Department
 from kuaixiang.rulepacks import RulepackError, SectionResult
-from kuaixiang.sla.models import Calendar, EscalationStep, EscalationTrigger, SlaPolicy, SlaTarget, Stage, TimeUnit
+from kuaixiang.sla.models import (
+    Calendar,
+    Difficulty,
+    EscalationStep,
+    EscalationTrigger,
+    PauseReason,
+    SlaPolicy,
+    SlaTarget,
+    Stage,
+    TimeUnit,
+    pause_rules_valid,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 POLICY_KEYS = frozenset(
@@ -33,7 +44,12 @@ POLICY_KEYS = frozenset(
         "severities",
         "category",
         "branch",
+        "intents",
+        "difficulties",
+        "flags",
         "pause_on_suspend",
+        "pause_reasons",
+        "digest",
         "targets",
         "ladder",
         "active",
@@ -136,6 +152,27 @@ def _choices(raw: Any, allowed: list[str], key: str, source: str, where: str) ->
     return list(raw)
 
 
+def _flags(raw: Any, source: str, where: str) -> list[str]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(v, str) and v.isidentifier() and len(v) <= 40 for v in raw):
+        raise RulepackError("flags 应为标记名列表，例如 [upstream]", source=source, where=where)
+    return list(raw)
+
+
+def _pause_reasons(raw: Any, source: str, where: str) -> dict[str, list[str]]:
+    if raw is None:
+        return {}
+    if not pause_rules_valid(raw):
+        reasons = ", ".join(PauseReason.values)
+        raise RulepackError(
+            f"pause_reasons 应为 原因 → 环节列表 的映射；原因可选 {reasons}，环节可用 * 表示全部",
+            source=source,
+            where=where,
+        )
+    return {key: list(value) for key, value in raw.items()}
+
+
 def sla_parse(document: dict, source: str) -> list[PolicySpec]:
     """Check the ``sla:`` section of a parsed pack; return its policies ([] when absent)."""
     section = document.get("sla")
@@ -173,7 +210,12 @@ def sla_parse(document: dict, source: str) -> list[PolicySpec]:
                 "priority": int(raw.get("priority", 0)),
                 "channels": _choices(raw.get("channels"), Channel.values, "channels", source, where),
                 "severities": _choices(raw.get("severities"), Severity.values, "severities", source, where),
+                "intents": _choices(raw.get("intents"), Intent.values, "intents", source, where),
+                "difficulties": _choices(raw.get("difficulties"), Difficulty.values, "difficulties", source, where),
+                "flags": _flags(raw.get("flags"), source, where),
                 "pause_on_suspend": bool(raw.get("pause_on_suspend", True)),
+                "pause_reasons": _pause_reasons(raw.get("pause_reasons"), source, where),
+                "digest": bool(raw.get("digest", False)),
                 "active": bool(raw.get("active", True)),
             },
             category_code=raw.get("category"),

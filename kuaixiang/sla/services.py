@@ -17,21 +17,33 @@ from django.db import transaction
 
 from kuaixiang.sla import selectors
 from kuaixiang.sla.calendars import DEFAULT_CALENDAR, calendar_get
-from kuaixiang.sla.models import ComplaintStage, EscalationStep, EscalationTrigger, SlaPolicy, SlaTarget, Stage
+from kuaixiang.sla.models import (
+    ComplaintStage,
+    DigestItem,
+    EscalationStep,
+    EscalationTrigger,
+    SlaPolicy,
+    SlaTarget,
+    Stage,
+)
+from kuaixiang.sla.signals import stage_escalated
 from kuaixiang.sla.worktime import CLOCK_UNITS, BusinessCalendar, CalendarYearUnknown, Unit
 
 log = logging.getLogger(__name__)
 
-REGISTRATION_STAGES = (Stage.FIRST_CONTACT, Stage.ACCEPTANCE, Stage.CLOSURE)
+REGISTRATION_STAGES = (Stage.FIRST_CONTACT, Stage.ACCEPTANCE, Stage.DISPATCH, Stage.SOLUTION, Stage.CLOSURE)
+HANDLING = (Stage.DEPARTMENT_RETURN, Stage.ON_SITE)
 
 # action -> (stages completed, stages started); "*" completes every running stage.
 STAGE_MOVES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "accept": ((Stage.FIRST_CONTACT, Stage.ACCEPTANCE), (Stage.REPLY,)),
     "refuse": (("*",), ()),
-    "dispatch": ((), (Stage.DEPARTMENT_RETURN,)),
-    "transfer": ((Stage.DEPARTMENT_RETURN,), (Stage.DEPARTMENT_RETURN,)),
-    "send_back": ((Stage.DEPARTMENT_RETURN,), ()),
-    "return": ((Stage.DEPARTMENT_RETURN,), ()),
+    "dispatch": ((Stage.DISPATCH,), HANDLING),
+    "transfer": ((Stage.DISPATCH, *HANDLING), HANDLING),
+    "send_back": (HANDLING, ()),
+    "return": ((*HANDLING, Stage.SOLUTION), (Stage.VERIFICATION,)),
+    "review_pass": ((Stage.VERIFICATION,), ()),
+    "review_reject": ((Stage.VERIFICATION,), ()),
     "reply": ((Stage.REPLY,), (Stage.REVISIT,)),
     "revisit": ((Stage.REVISIT,), ()),
     "reopen": ((Stage.REVISIT,), (Stage.DEPARTMENT_RETURN, Stage.REPLY)),
@@ -155,6 +167,21 @@ def _paths(complaints, policies: list[SlaPolicy]) -> tuple[dict[int, str], dict[
     return categories, departments
 
 
+def _match_keys(complaint, categories: dict[int, str], departments: dict[int, str]) -> dict:
+    """The complaint's attributes policies match on."""
+    extra = complaint.extra if isinstance(complaint.extra, dict) else {}
+    difficulty = extra.get("difficulty")
+    return {
+        "channel": complaint.channel,
+        "severity": complaint.severity,
+        "category_path": categories.get(complaint.category_id, ""),
+        "department_path": departments.get(complaint.intake_department_id, ""),
+        "intent": complaint.intent,
+        "difficulty": difficulty if isinstance(difficulty, str) else "",
+        "flags": frozenset(key for key, value in extra.items() if value is True),
+    }
+
+
 def stages_plan_registration(complaints: list, *, now: datetime) -> list[ComplaintStage]:
     """Match each new complaint's policy (the version in force at receipt) and plan its first
     stages; set each complaint's ``due_at``. Works before the complaints are inserted: save the
@@ -170,13 +197,7 @@ def stages_plan_registration(complaints: list, *, now: datetime) -> list[Complai
     for complaint in complaints:
         received = complaint.received_at or now
         policies = selectors.policies_in_force(received, table=table)
-        policy = selectors.policy_match(
-            policies,
-            channel=complaint.channel,
-            severity=complaint.severity,
-            category_path=categories.get(complaint.category_id, ""),
-            department_path=departments.get(complaint.intake_department_id, ""),
-        )
+        policy = selectors.policy_match(policies, **_match_keys(complaint, categories, departments))
         if policy is None:
             continue
         rows = [
@@ -208,13 +229,7 @@ def _policy_of(complaint, rows: list[ComplaintStage]) -> SlaPolicy | None:
         return selectors.policy_with_rules(policy_id)
     policies = selectors.policies_in_force(complaint.received_at)
     categories, departments = _paths([complaint], policies)
-    return selectors.policy_match(
-        policies,
-        channel=complaint.channel,
-        severity=complaint.severity,
-        category_path=categories.get(complaint.category_id, ""),
-        department_path=departments.get(complaint.intake_department_id, ""),
-    )
+    return selectors.policy_match(policies, **_match_keys(complaint, categories, departments))
 
 
 def stages_on_transition(*, complaint, action: str, before: str, now: datetime) -> None:
@@ -222,8 +237,8 @@ def stages_on_transition(*, complaint, action: str, before: str, now: datetime) 
     ``complaint.due_at`` (the caller saves the complaint). Call inside the transition's
     transaction, after the action's effects (department, status) are applied."""
     moves = STAGE_MOVES.get(action)
-    if moves is None and action not in ("suspend", "resume"):
-        return
+    if moves is None and action != "resume":
+        return  # suspend: stages_on_suspend pauses once the event (with its reason) is written
     # Only running stages matter here; their targets come from the cached policy table.
     rows = list(ComplaintStage.objects.filter(complaint_id=complaint.pk, completed_at__isnull=True))
     running = rows
@@ -237,13 +252,7 @@ def stages_on_transition(*, complaint, action: str, before: str, now: datetime) 
             policy = _policy_of(complaint, rows)
         return policy
 
-    if action == "suspend":
-        if running and policy_needed() and policy.pause_on_suspend:
-            for row in running:
-                if row.paused_at is None:
-                    row.paused_at, row.next_check_at = now, None
-                    changed.append(row)
-    elif action == "resume":
+    if action == "resume":
         for row in running:
             if row.paused_at is None:
                 continue
@@ -311,6 +320,35 @@ def stages_on_transition(*, complaint, action: str, before: str, now: datetime) 
     complaint.due_at = _earliest_due(rows)
 
 
+def stages_on_suspend(sender, *, complaint, action: str, now: datetime, **kwargs) -> None:
+    """``complaint_transitioned`` receiver: a suspension stops the clocks its reason names.
+
+    The reason category is the suspend event's ``pause_reason`` (customer / test / appraisal /
+    other); the policy's ``pause_reasons`` maps it to the stages it stops ("*" all), and a
+    reason it does not list stops every stage when ``pause_on_suspend`` (else none). Runs in
+    the transition's transaction, the complaint row still locked; it refreshes the complaint's
+    ``due_at`` (earliest running, unpaused deadline) when that changes."""
+    if action != "suspend":
+        return
+    from kuaixiang.complaints.models import Complaint, ComplaintEvent
+
+    rows = list(ComplaintStage.objects.filter(complaint_id=complaint.pk, completed_at__isnull=True))
+    policy = _policy_of(complaint, rows) if rows else None
+    if policy is None:
+        return
+    event = ComplaintEvent.objects.filter(complaint_id=complaint.pk, action="suspend").order_by("-id").first()
+    reason = (event.payload or {}).get("pause_reason", "other") if event else "other"
+    stopped = policy.paused_stages(reason)
+    for row in rows:
+        if row.paused_at is None and ("*" in stopped or row.stage in stopped):
+            row.paused_at, row.next_check_at = now, None
+            row.save(update_fields=["paused_at", "next_check_at"])
+    due = _earliest_due(rows)
+    if due != complaint.due_at:
+        complaint.due_at = due
+        Complaint.objects.filter(pk=complaint.pk).update(due_at=due)
+
+
 # ---------------------------------------------------------------- escalation
 
 
@@ -372,13 +410,70 @@ def stage_escalate(*, stage_id: int, now: datetime) -> list[Escalated]:
             label = Stage(row.stage).label
             what = "即将超时" if step.trigger == EscalationTrigger.WARN else "已超时"
             due = row.due_at.astimezone(kernel.tz).strftime("%Y-%m-%d %H:%M") if row.due_at else "未知"
-            notifications_escalate(
-                complaint=complaint,
-                roles=list(step.notify_roles),
-                label=f"{label}{what}（{step.level} 级督办）",
-                note=f"{label}时限：{due}",
-            )
+            label, note = f"{label}{what}（{step.level} 级督办）", f"{label}时限：{due}"
+            if policy.digest:
+                _digest_add(
+                    row=row, complaint=complaint, level=step.level, roles=step.notify_roles, label=label, note=note
+                )
+            else:
+                notifications_escalate(complaint=complaint, roles=list(step.notify_roles), label=label, note=note)
+            stage_escalated.send(sender=ComplaintStage, stage=row, complaint=complaint, level=step.level, now=now)
         fired.append(Escalated(row.pk, step.level))
+
+
+def _digest_add(*, row: ComplaintStage, complaint, level: int, roles, label: str, note: str, now: datetime) -> None:
+    """Queue one escalation for each recipient's next digest (inside the escalation's transaction)."""
+    from kuaixiang.notify.services import _role_recipients  # the same recipients as a single message
+
+    DigestItem.objects.bulk_create(
+        DigestItem(
+            recipient=user,
+            complaint=complaint,
+            stage=row,
+            level=level,
+            label=label[:200],
+            note=note[:200],
+            created_at=now,
+        )
+        for user in _role_recipients(complaint, list(roles))
+    )
+
+
+DIGEST_LINES = 50
+
+
+def digests_flush(*, now: datetime, limit: int = 5000) -> int:
+    """Send each person one message listing their unsent digest items (at most ``limit``
+    items per call); return the number of messages. Items are claimed with ``SKIP LOCKED``
+    (PostgreSQL) and marked sent in the same transaction as the messages, so an item is in
+    exactly one message even with several workers flushing at once."""
+    from kuaixiang.notify.services import notifications_send
+
+    with transaction.atomic():
+        items = list(
+            DigestItem.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(sent_at__isnull=True)
+            .select_related("recipient", "complaint")
+            .order_by("recipient_id", "id")[:limit]
+        )
+        if not items:
+            return 0
+        by_user: dict[int, list[DigestItem]] = {}
+        for item in items:
+            by_user.setdefault(item.recipient_id, []).append(item)
+        for mine in by_user.values():
+            complaints = {i.complaint_id for i in mine}
+            lines = [f"{i.complaint.number}：{i.label}；{i.note}" for i in mine[:DIGEST_LINES]]
+            if len(mine) > DIGEST_LINES:
+                lines.append(f"……另有 {len(mine) - DIGEST_LINES} 条，见督办看板")
+            notifications_send(
+                users=[mine[0].recipient],
+                subject=f"督办汇总：{len(complaints)} 张工单新增督办",
+                body="\n".join(lines),
+                link="/supervision/",
+            )
+        DigestItem.objects.filter(pk__in=[i.pk for i in items]).update(sent_at=now)
+    return len(by_user)
 
 
 def escalations_due(*, now: datetime, limit: int = 500) -> list[int]:
@@ -391,7 +486,8 @@ def escalations_due(*, now: datetime, limit: int = 500) -> list[int]:
 
 
 def escalations_sweep(*, now: datetime, limit: int = 500) -> list[Escalated]:
-    """Escalate every due stage (at most ``limit``); cost grows with the number due only."""
+    """Escalate every due stage (at most ``limit``), then send the digests of digest-mode
+    policies (one message per person); cost grows with the number due only."""
     fired: list[Escalated] = []
     for stage_id in escalations_due(now=now, limit=limit):
         try:
@@ -401,4 +497,5 @@ def escalations_sweep(*, now: datetime, limit: int = 500) -> list[Escalated]:
             ComplaintStage.objects.filter(pk=stage_id, next_check_at__lte=now).update(
                 next_check_at=now + timedelta(minutes=15)
             )
+    digests_flush(now=now)
     return fired

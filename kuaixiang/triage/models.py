@@ -58,3 +58,61 @@ class Category(models.Model):
     @property
     def is_leaf(self) -> bool:
         return not self.children.exists()
+
+
+class GradingRule(models.Model):
+    """A grading rule (分级规则): conditions on a complaint → severity, intent, request type,
+    validity and flags. Evaluated by ``kuaixiang.triage.grading`` at registration, lowest
+    ``priority`` first; see docs/triage.md for the condition and outcome keys.
+
+    ``version`` goes up by one whenever what the rule does (conditions, outcome, priority,
+    stop) changes, so a complaint's stored grading names the version that matched.
+    """
+
+    code = models.CharField(_("编码"), max_length=64, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    description = models.TextField(_("说明"), blank=True)
+    priority = models.IntegerField(_("优先级"), default=100, help_text=_("数字小的先评估"))
+    when = models.JSONField(_("条件"), default=dict, blank=True)
+    then = models.JSONField(_("结果"), default=dict)
+    stop = models.BooleanField(_("命中后停止"), default=False)
+    active = models.BooleanField(_("启用"), default=True)
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("分级规则")
+        verbose_name_plural = _("分级规则")
+        ordering = ["priority", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def as_rule_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "priority": self.priority,
+            "when": self.when,
+            "then": self.then,
+            "stop": self.stop,
+            "version": self.version,
+        }
+
+    def clean(self):
+        from kuaixiang.triage.grading import GradingRuleError, parse_rule
+
+        try:
+            parse_rule(self.as_rule_dict(), self.code or "rule")
+        except GradingRuleError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def behaviour(self) -> tuple:
+        return (self.priority, self.when, self.then, self.stop)
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            before = GradingRule.objects.filter(pk=self.pk).first()
+            if before is not None and before.behaviour() != self.behaviour():
+                self.version = before.version + 1
+        super().save(*args, **kwargs)

@@ -159,3 +159,90 @@ def categories_load(roots: list[CategoryNode] | None, source: str = "<text>") ->
                 updated += 1
         saved[node.code] = category
     return SectionResult(created, updated, unchanged)
+
+
+# ---------------------------------------------------------------- grading rules
+
+GRADING_FIELDS = ("name", "description", "priority", "when", "then", "stop", "active")
+
+
+def _category_codes(conditions: dict) -> set[str]:
+    codes = set(conditions.get("category_in") or [])
+    for alternative in conditions.get("any") or []:
+        codes |= _category_codes(alternative)
+    return codes
+
+
+def grading_parse(document: dict, source: str = "<text>") -> list[dict] | None:
+    """Return the ``grading`` rules of a pack as field dicts (None without the section); raise
+    ``RulepackError`` naming the rule and key when a rule cannot be evaluated."""
+    from kuaixiang.triage.grading import GradingRuleError, parse_rule
+
+    raw = document.get("grading")
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not raw:
+        raise RulepackError("grading 应为非空规则列表", source=source, where="grading")
+    specs: list[dict] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw):
+        where = f"grading[{index}]"
+        try:
+            rule = parse_rule(item, where)
+        except GradingRuleError as exc:
+            raise RulepackError(exc.message, source=source, where=exc.where) from None
+        if rule.code in seen:
+            raise RulepackError(f"规则编码 {rule.code} 重复", source=source, where=where)
+        if "version" in item:
+            raise RulepackError("version 由系统在规则变更时递增，规则包中不要填写", source=source, where=where)
+        description = item.get("description", "")
+        if not isinstance(description, str):
+            raise RulepackError("description 应为文本", source=source, where=where)
+        active = item.get("active", True)
+        if not isinstance(active, bool):
+            raise RulepackError(f"active 应为 true 或 false，得到 {active!r}", source=source, where=where)
+        seen.add(rule.code)
+        specs.append(
+            {
+                "code": rule.code,
+                "where": where,
+                "name": rule.name,
+                "description": description,
+                "priority": rule.priority,
+                "when": item.get("when") or {},
+                "then": item["then"],
+                "stop": rule.stop,
+                "active": active,
+            }
+        )
+    return specs
+
+
+@transaction.atomic
+def grading_load(specs: list[dict] | None, source: str = "<text>") -> SectionResult | None:
+    """Create or update grading rules by code (rules the pack does not mention are left alone);
+    a rule naming a category code that does not exist is a pack error."""
+    if specs is None:
+        return None
+    from kuaixiang.triage.models import GradingRule
+
+    known = set(Category.objects.values_list("code", flat=True))
+    existing = {r.code: r for r in GradingRule.objects.all()}
+    created = updated = unchanged = 0
+    for spec in specs:
+        missing = sorted(_category_codes(spec["when"]) - known)
+        if missing:
+            raise RulepackError(f"分类不存在：{', '.join(missing)}", source=source, where=spec["where"])
+        values = {key: spec[key] for key in GRADING_FIELDS}
+        rule = existing.get(spec["code"])
+        if rule is None:
+            GradingRule.objects.create(code=spec["code"], **values)
+            created += 1
+        elif all(getattr(rule, key) == value for key, value in values.items()):
+            unchanged += 1
+        else:
+            for key, value in values.items():
+                setattr(rule, key, value)
+            rule.save()
+            updated += 1
+    return SectionResult(created, updated, unchanged)

@@ -6,17 +6,36 @@ import uuid
 from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kuaixiang import clock
 from kuaixiang.complaints.lifecycle import OPEN
-from kuaixiang.complaints.models import Channel, Severity, Status
+from kuaixiang.complaints.models import (
+    Channel,
+    Flag,
+    Intent,
+    RequestType,
+    Severity,
+    Status,
+    Validity,
+    ValidityReason,
+)
 from kuaixiang.complaints.selectors import ComplaintFilters
 from kuaixiang.org.models import Department
 from kuaixiang.triage.models import Category
 
 BLANK = [("", "—")]
 EXTRA_ROWS = 3
+# While the agent types the description or the phone, htmx asks for similar open complaints
+# and category suggestions (kuaixiang.triage.views.registration_assist) and shows them in #kx-assist.
+ASSIST = {
+    "hx-get": reverse_lazy("web:complaint_assist"),
+    "hx-trigger": "input changed delay:400ms",
+    "hx-target": "#kx-assist",
+    "hx-include": "#id_description, #id_complainant_phone, #id_category_id",
+    "hx-sync": "#complaint-form:replace",
+}
 
 
 def category_choices() -> list[tuple]:
@@ -72,7 +91,7 @@ class ComplaintForm(forms.Form):
         label=_("Contact phone"),
         required=False,
         help_text=_("Mainland mobile, or landline with area code (010-12345678)"),
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off", **ASSIST}),
     )
     received_at = forms.CharField(
         label=_("Received at"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
@@ -81,7 +100,9 @@ class ComplaintForm(forms.Form):
     subject = forms.CharField(
         label=_("Complained about"), required=False, help_text=_("The person, department or product")
     )
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 5, **ASSIST})
+    )
     appeal = forms.CharField(
         label=_("Appeal"),
         required=False,
@@ -160,6 +181,35 @@ class ComplaintForm(forms.Form):
                 self.add_error(name, error["message"])
             else:
                 self.add_error(None, error["message"])
+
+
+class RegradeForm(forms.Form):
+    """The agent's grading override; ``complaint_regrade`` validates it (only changed fields are written)."""
+
+    severity = forms.ChoiceField(label=_("等级"), choices=Severity.choices)
+    intent = forms.ChoiceField(label=_("意图"), choices=Intent.choices)
+    request_type = forms.ChoiceField(label=_("诉求类型"), choices=RequestType.choices)
+    validity = forms.ChoiceField(label=_("有效性"), choices=Validity.choices)
+    validity_reason = forms.ChoiceField(label=_("无效原因"), choices=ValidityReason.choices, required=False)
+    flags = forms.MultipleChoiceField(
+        label=_("关注标记"), choices=Flag.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    reason = forms.CharField(
+        label=_("调整原因"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    @classmethod
+    def for_complaint(cls, c: dict) -> "RegradeForm":
+        return cls(
+            initial={k: c[k] for k in ("severity", "intent", "request_type", "validity", "validity_reason", "flags")}
+        )
+
+    def payload(self) -> dict:
+        """The raw submitted values (the service decides what is valid)."""
+        data = {k: self.data.get(k) for k in ("severity", "intent", "request_type", "validity", "reason")}
+        data["validity_reason"] = self.data.get("validity_reason", "")
+        data["flags"] = self.data.getlist("flags")
+        return {k: v for k, v in data.items() if v is not None}
 
 
 # ---------------------------------------------------------------- lifecycle actions

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from kuaixiang.triage import views as triage_views
 from kuaixiang.web import views
 
 app_name = "web"
@@ -8,6 +9,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("complaints/new/", views.complaint_new, name="complaint_new"),
+    path("complaints/new/assist/", triage_views.registration_assist, name="complaint_assist"),
+    path("complaints/<int:complaint_id>/grading/", triage_views.complaint_regrade, name="complaint_regrade"),
     path("complaints/<int:complaint_id>/", views.complaint_detail, name="complaint"),
     path("complaints/<int:complaint_id>/actions/<str:action>/", views.complaint_action, name="complaint_action"),
     path("complaints/<int:complaint_id>/attachments/", views.attachment_upload, name="attachment_upload"),

@@ -29,7 +29,8 @@ from kuaixiang.complaints.models import Channel
 from kuaixiang.errors import DomainError, InvalidInput
 from kuaixiang.notify.selectors import inbox_page
 from kuaixiang.notify.services import inbox_mark_read
-from kuaixiang.sla.selectors import stage_clock, stages_for_complaint
+from kuaixiang.sla.selectors import SLA_STATES, queue_clocks, stage_clock, stages_for_complaint
+from kuaixiang.triage.views import regrade_details
 from kuaixiang.web import labels
 from kuaixiang.web.forms import ActionForm, ComplaintForm, QueueFilterForm, department_choices
 
@@ -195,6 +196,8 @@ def _timeline(items: list[dict]) -> list[dict]:
             elif key == "channel":
                 value = Channel(value).label if value in Channel.values else value
             details.append((label, value))
+        if item["action"] == "regrade":
+            details.extend(regrade_details(payload))
         item["details"] = details
     return items
 
@@ -264,7 +267,8 @@ def complaint_action(request, complaint_id: int, action: str):
             messages.warning(request, _("This action is not available for this complaint now."))
             return redirect("web:complaint", complaint_id=complaint_id)
         departments = department_choices() if action in ("dispatch", "transfer") else []
-        form = ActionForm(action, departments=departments)
+        initial = {"into": request.GET.get("into", "")[:40]} if action == "merge" else None  # offered merges
+        form = ActionForm(action, departments=departments, initial=initial)
         return render(request, "web/complaint_action.html", {"form": form, "c": _summary(request, complaint)})
 
     departments = department_choices() if action in ("dispatch", "transfer") else []
@@ -356,9 +360,18 @@ def _page_query(request, cursor: str) -> str:
     return params.urlencode()
 
 
-def _list_response(request, template: str, context: dict, page: selectors.Page, role: str) -> HttpResponse:
+def _list_response(
+    request, template: str, context: dict, page: selectors.Page, role: str, clocks: bool = False
+) -> HttpResponse:
+    rows = _rows(page, role)
+    if clocks:  # remaining working time of each row's most urgent stage, one query per page
+        found = queue_clocks([r["id"] for r in rows], now=clock.now())
+        for row in rows:
+            if row["id"] in found:
+                row["sla_state"], left = found[row["id"]]
+                row["sla_left"] = _duration(left)
     context.update(
-        rows=_rows(page, role),
+        rows=rows,
         next_query=_page_query(request, page.next_cursor) if page.next_cursor else "",
         paged=bool(request.GET.get("cursor")),
         first_query=_page_query(request, "").replace("cursor=", "").strip("&"),
@@ -373,9 +386,14 @@ def _list_response(request, template: str, context: dict, page: selectors.Page, 
 def queue(request):
     form = QueueFilterForm(request.GET)
     filters = form.filters()
+    # Deadline state (overdue / warning / on_time) and sort order (received / due), see docs/sla.md.
+    sla_state, sort = request.GET.get("sla") or "", request.GET.get("sort") or "received"
+    filters.sla_state = sla_state if sla_state in SLA_STATES else None
+    filters.sort = "due" if sort == "due" else "received"
     page = selectors.complaints_page(request.user, filters, cursor=request.GET.get("cursor") or None, limit=QUEUE_ROWS)
     role = services.role_of(request.user)
-    return _list_response(request, "web/queue.html", {"form": form}, page, role)
+    context = {"form": form, "sla_state": filters.sla_state or "", "sort": filters.sort}
+    return _list_response(request, "web/queue.html", context, page, role, clocks=True)
 
 
 @login_required

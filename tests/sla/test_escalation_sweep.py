@@ -118,3 +118,42 @@ def test_workers_racing_fire_each_level_exactly_once(transactional_db):
             t.join()
         assert errors == []
     assert escalations(complaint) == [(n, "department_return") for n in range(1, 5)]
+
+
+def test_each_fired_level_sends_stage_escalated_once(org):
+    from kuaixiang.sla.signals import stage_escalated
+
+    complaint = dispatched(org)
+    received = []
+
+    def receiver(sender, *, stage, complaint, level, now, **kwargs):
+        received.append((stage.pk, stage.escalation_level, complaint.pk, level, now))
+
+    stage_escalated.connect(receiver, dispatch_uid="test_sla_signal")
+    try:
+        escalations_sweep(now=STEPS[1][0])
+        escalations_sweep(now=STEPS[1][0])
+    finally:
+        stage_escalated.disconnect(dispatch_uid="test_sla_signal")
+    stage = ComplaintStage.objects.get(complaint=complaint, stage="department_return")
+    assert received == [
+        (stage.pk, 1, complaint.pk, 1, STEPS[1][0]),
+        (stage.pk, 2, complaint.pk, 2, STEPS[1][0]),
+    ]
+
+
+def test_a_failing_receiver_rolls_the_level_back(org):
+    from kuaixiang.sla.signals import stage_escalated
+
+    complaint = dispatched(org)
+
+    def receiver(**kwargs):
+        raise RuntimeError("boom")
+
+    stage_escalated.connect(receiver, dispatch_uid="test_sla_signal_fail")
+    try:
+        escalations_sweep(now=STEPS[0][0])
+    finally:
+        stage_escalated.disconnect(dispatch_uid="test_sla_signal_fail")
+    assert escalations(complaint) == []
+    assert ComplaintStage.objects.get(complaint=complaint, stage="department_return").escalation_level == 0

@@ -1,0 +1,91 @@
+"""Similar-complaint clusters: connected near-duplicates within a window, across categories.
+
+A new complaint that triage linked to a near-duplicate (``Complaint.duplicate_of``: SimHash within
+three bits, see ``kuaixiang.triage.neardup``) joins that complaint's cluster when the cluster grew
+within :data:`CLUSTER_WINDOW`, or founds a new cluster with it. The cluster keeps its size, first
+and last member time and top terms (``neardup.top_terms`` over up to :data:`TERM_SAMPLE` members,
+recomputed as the cluster doubles). Rules with ``group_by: cluster`` count cluster growth in their
+window under the scope key ``cluster:<id>``, whatever the members' categories.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db.models import F
+
+from kuaixiang.alerts.models import Cluster, ClusterMember
+
+CLUSTER_WINDOW = timedelta(hours=24)
+TERM_SAMPLE = 40
+TERMS = 6
+
+
+def cluster_label(cluster: Cluster) -> str:
+    return "cluster: " + " ".join(cluster.top_terms[:TERMS])
+
+
+def _refresh_terms(cluster: Cluster) -> None:
+    from kuaixiang.complaints.models import Complaint
+    from kuaixiang.triage.neardup import top_terms
+
+    ids = (
+        ClusterMember.objects.filter(cluster=cluster)
+        .order_by("-at")
+        .values_list("complaint_id", flat=True)[:TERM_SAMPLE]
+    )
+    texts = list(Complaint.objects.filter(pk__in=list(ids)).values_list("description", flat=True))
+    cluster.top_terms = [term for term, _ in top_terms(texts, TERMS)]
+    Cluster.objects.filter(pk=cluster.pk).update(top_terms=cluster.top_terms)
+
+
+def clusters_add(complaints, *, sandbox_of, rules, now: datetime) -> list:
+    """Put near-duplicate complaints into clusters; count cluster growth for ``rules`` (cluster
+    rules of the matching sandbox flag) and return the warnings raised or risen."""
+    from kuaixiang.alerts import counting
+    from kuaixiang.complaints.models import Complaint
+
+    linked = [c for c in complaints if getattr(c, "duplicate_of_id", None)]
+    if not linked:
+        return []
+    hits: dict[tuple[int, str], list] = defaultdict(list)
+    scopes: dict[tuple[int, str], counting.Scope] = {}
+    batch_ids = {c.pk for c in complaints}
+    for c in linked:
+        sandbox = sandbox_of(c)
+        member = ClusterMember.objects.select_related("cluster").filter(complaint_id=c.duplicate_of_id).first()
+        added = [c]
+        if member is not None and member.cluster.last_at >= now - CLUSTER_WINDOW and member.cluster.sandbox == sandbox:
+            cluster = member.cluster
+        else:
+            original = Complaint.objects.filter(pk=c.duplicate_of_id).only("pk", "simhash", "created_at").first()
+            if original is None:
+                continue
+            cluster = Cluster.objects.create(
+                sandbox=sandbox, simhash=original.simhash or 0, size=0, first_at=original.created_at, last_at=now
+            )
+            if member is None:
+                ClusterMember.objects.create(
+                    cluster=cluster, complaint=original, simhash=original.simhash or 0, at=original.created_at
+                )
+                if original.pk not in batch_ids:
+                    added.append(original)
+            else:
+                ClusterMember.objects.filter(pk=member.pk).update(cluster=cluster)
+                added.append(original)
+        if ClusterMember.objects.filter(complaint=c).exists():
+            continue
+        ClusterMember.objects.create(cluster=cluster, complaint=c, simhash=c.simhash or 0, at=now)
+        Cluster.objects.filter(pk=cluster.pk).update(size=F("size") + len(added), last_at=now)
+        cluster.size += len(added)
+        if cluster.size & (cluster.size - 1) == 0 or not cluster.top_terms:  # 2, 4, 8 … members
+            _refresh_terms(cluster)
+        for rule in rules:
+            if rule.sandbox == sandbox:
+                key = f"cluster:{cluster.pk}"
+                hits[(rule.pk, key)].extend(added)
+                scopes[(rule.pk, key)] = counting.Scope(key, cluster_label(cluster), cluster_id=cluster.pk)
+    if not hits:
+        return []
+    return counting.count_and_warn(hits, {r.pk: r for r in rules}, scopes, now)

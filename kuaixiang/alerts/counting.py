@@ -1,0 +1,300 @@
+"""Count rules on intake and on escalation: counters by upsert, warnings in the same transaction.
+
+``on_registered`` (receiver of ``complaints_registered``) adds every new complaint to the hourly
+series and to the counter of each matching count rule with one ``INSERT … ON CONFLICT DO UPDATE
+… RETURNING`` statement per batch, so the complaint that crosses a threshold raises the warning
+in its own request and concurrent intakes never lose a count (the row lock serialises them on
+PostgreSQL; SQLite has one writer). ``on_escalated`` (receiver of ``stage_escalated``) counts a
+complaint once per window for rules measuring escalated complaints.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
+
+from kuaixiang.alerts import services
+from kuaixiang.alerts.models import (
+    Condition,
+    CounterMember,
+    GroupBy,
+    HourlyCount,
+    Measure,
+    WarningCounter,
+    WarningRule,
+)
+from kuaixiang.alerts.sandbox import SANDBOX_CODE
+from kuaixiang.alerts.windows import hour_floor, window_at
+from kuaixiang.complaints.models import Channel
+
+
+@dataclass
+class Scope:
+    key: str
+    label: str
+    category_id: int | None = None
+    channel: str = ""
+    cluster_id: int | None = None
+
+
+@dataclass
+class Context:
+    """What a batch of complaints needs from the database, read once per batch."""
+
+    categories: dict[int, tuple[str, int, str]] = field(default_factory=dict)  # id -> (path, level, label)
+    departments: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (code, path)
+
+    def sandbox(self, complaint) -> bool:
+        code = self.departments.get(complaint.intake_department_id, ("", ""))[0]
+        return code == SANDBOX_CODE or code.startswith(SANDBOX_CODE + "-")
+
+
+def _context(complaints) -> Context:
+    from kuaixiang.org.models import Department
+    from kuaixiang.triage.models import Category
+
+    ctx = Context()
+    dept_ids = {c.intake_department_id for c in complaints}
+    ctx.departments = {
+        d: (code, path)
+        for d, code, path in Department.objects.filter(pk__in=dept_ids).values_list("pk", "code", "path")
+    }
+    paths = dict(
+        Category.objects.filter(pk__in={c.category_id for c in complaints if c.category_id}).values_list("pk", "path")
+    )
+    ancestor_ids = {int(x) for p in paths.values() for x in p.strip("/").split("/") if x}
+    for pk, path, level, full_name in Category.objects.filter(pk__in=ancestor_ids).values_list(
+        "pk", "path", "level", "full_name"
+    ):
+        ctx.categories[pk] = (path, level, full_name.replace(" / ", "/"))
+    return ctx
+
+
+def rule_scope(rule: WarningRule, complaint, ctx: Context, rule_paths: dict[int, str]) -> Scope | None:
+    """The scope a complaint counts in under ``rule``, or None when the rule does not cover it."""
+    if rule.channel and complaint.channel != rule.channel:
+        return None
+    cat = ctx.categories.get(complaint.category_id) if complaint.category_id else None
+    if rule.category_id:
+        if cat is None or not cat[0].startswith(rule_paths.get(rule.category_id, "\0")):
+            return None
+    if rule.branch_id:
+        dept_path = ctx.departments.get(complaint.intake_department_id, ("", ""))[1]
+        if not dept_path.startswith(rule_paths.get(-rule.branch_id, "\0")):
+            return None
+    if rule.measure == Measure.FLAGGED:
+        flags = getattr(complaint, "flags", None) or []
+        if (rule.flag and rule.flag not in flags) or not flags:
+            return None
+    if rule.measure == Measure.REPEAT and not getattr(complaint, "repeat_of_id", None):
+        return None
+    if rule.group_by == GroupBy.ALL:
+        return Scope("all", rule_label(rule, ctx))
+    if rule.group_by == GroupBy.CHANNEL:
+        return Scope(f"chan:{complaint.channel}", str(Channel(complaint.channel).label), channel=complaint.channel)
+    if rule.group_by == GroupBy.CATEGORY:
+        if cat is None:
+            return None
+        node_id = complaint.category_id
+        if rule.category_level:
+            ids = [int(x) for x in cat[0].strip("/").split("/")]
+            if len(ids) < rule.category_level:
+                return None
+            node_id = ids[rule.category_level - 1]
+        node = ctx.categories[node_id]
+        return Scope(f"cat:{node_id}", node[2], category_id=node_id)
+    return None  # clusters are counted by kuaixiang.alerts.clusters
+
+
+def rule_label(rule: WarningRule, ctx: Context | None = None) -> str:
+    """Words for a rule's whole scope (group_by all)."""
+    parts = []
+    if rule.category_id:
+        parts.append(rule.category.full_name.replace(" / ", "/"))
+    if rule.channel:
+        parts.append(str(Channel(rule.channel).label))
+    if rule.flag:
+        parts.append(f"标记:{rule.flag}")
+    return "，".join(parts) or "全部"
+
+
+def _rule_paths(rules) -> dict[int, str]:
+    """Category paths by id and branch paths by negative id, for the rules' scope filters."""
+    from kuaixiang.org.models import Department
+    from kuaixiang.triage.models import Category
+
+    paths: dict[int, str] = {}
+    cat_ids = {r.category_id for r in rules if r.category_id}
+    if cat_ids:
+        paths.update(Category.objects.filter(pk__in=cat_ids).values_list("pk", "path"))
+    branch_ids = {r.branch_id for r in rules if r.branch_id}
+    if branch_ids:
+        paths.update({-pk: p for pk, p in Department.objects.filter(pk__in=branch_ids).values_list("pk", "path")})
+    return paths
+
+
+def _upsert(table: str, columns: tuple[str, ...], conflict: tuple[str, ...], rows: list[tuple], returning: bool):
+    """INSERT rows, adding ``count`` to existing ones; return the (conflict…, count) rows when asked."""
+    if not rows:
+        return []
+    ops = connection.ops
+    quote = ops.quote_name
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    cols = ", ".join(quote(c) for c in columns)
+    keys = ", ".join(quote(c) for c in conflict)
+    values = ", ".join([one] * len(rows))
+    update = f"{quote('count')} = {quote(table)}.{quote('count')} + excluded.{quote('count')}"
+    # Only quoted model identifiers are interpolated; every value goes as a parameter.
+    sql = f"INSERT INTO {quote(table)} ({cols}) VALUES {values} ON CONFLICT ({keys}) DO UPDATE SET {update}"  # noqa: S608
+    if returning:
+        sql += f" RETURNING {', '.join(quote(c) for c in conflict if c != 'bucket')}, {quote('count')}"
+    params: list = []
+    for row in rows:
+        params.extend(ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v for v in row)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if returning else []
+
+
+def hourly_add(complaints, ctx: Context, now: datetime) -> None:
+    """Add the complaints to the hourly series: ``all``, ``chan:<channel>`` and ``cat:<id>`` of
+    every node on the category path."""
+    hour = hour_floor(now)
+    counts: dict[tuple[bool, str], int] = defaultdict(int)
+    for c in complaints:
+        sandbox = ctx.sandbox(c)
+        counts[(sandbox, "all")] += 1
+        counts[(sandbox, f"chan:{c.channel}")] += 1
+        if c.category_id and c.category_id in ctx.categories:
+            for node in ctx.categories[c.category_id][0].strip("/").split("/"):
+                counts[(sandbox, f"cat:{node}")] += 1
+    rows = [(sandbox, key, hour, n) for (sandbox, key), n in counts.items()]
+    _upsert(
+        HourlyCount._meta.db_table,
+        ("sandbox", "scope_key", "hour", "count"),
+        ("sandbox", "scope_key", "hour"),
+        rows,
+        False,
+    )
+
+
+def _active_rules(**filters) -> list[WarningRule]:
+    return list(WarningRule.objects.filter(active=True, **filters).select_related("category"))
+
+
+def _window_count(rule: WarningRule, key: str, window, counted: int) -> int:
+    if not window.rolling or rule.window_size == 1:
+        return counted
+    total = WarningCounter.objects.filter(
+        rule=rule, scope_key=key, bucket__gte=window.start, bucket__lte=window.bucket
+    ).aggregate(n=Sum("count"))["n"]
+    return total or 0
+
+
+def count_and_warn(
+    hits: dict[tuple[int, str], list], rules: dict[int, WarningRule], scopes: dict, now: datetime
+) -> list:
+    """Add ``hits`` ((rule id, scope key) -> complaints) to the counters; raise or update the
+    warnings whose figures reach a level. Return the warnings touched (for grouping)."""
+    buckets = {rid: window_at(rules[rid].window_kind, rules[rid].window_size, now) for rid, _ in hits}
+    rows = [(rid, key, buckets[rid].bucket, len(cs)) for (rid, key), cs in hits.items()]
+    returned = _upsert(
+        WarningCounter._meta.db_table,
+        ("rule_id", "scope_key", "bucket", "count"),
+        ("rule_id", "scope_key", "bucket"),
+        rows,
+        True,
+    )
+    touched = []
+    for rid, key, counted in returned:
+        rule = rules[rid]
+        window = buckets[rid]
+        total = _window_count(rule, key, window, counted)
+        level = rule.level_for(total) if total >= rule.min_count else 0
+        if level:
+            scope = scopes[(rid, key)]
+            touched.append(
+                services.warning_observe(
+                    rule=rule,
+                    scope_key=key,
+                    scope_label=scope.label,
+                    window=window,
+                    level=level,
+                    count=total,
+                    figure=total,
+                    now=now,
+                    complaints=hits[(rid, key)],
+                    category_id=scope.category_id,
+                    channel=scope.channel,
+                    cluster_id=scope.cluster_id,
+                )
+            )
+    return [t for t in touched if t is not None]
+
+
+def on_registered(sender, complaints, actor=None, now=None, **kwargs) -> None:
+    """Receiver of ``complaints_registered``: hourly series, count rules, clusters, notifications."""
+    from kuaixiang import clock
+    from kuaixiang.alerts import clusters
+
+    if not complaints:
+        return
+    now = now or clock.now()
+    ctx = _context(complaints)
+    hourly_add(complaints, ctx, now)
+    rules = [r for r in _active_rules(condition=Condition.THRESHOLD) if r.measure != Measure.ESCALATED]
+    paths = _rule_paths(rules)
+    hits: dict[tuple[int, str], list] = defaultdict(list)
+    scopes: dict[tuple[int, str], Scope] = {}
+    for c in complaints:
+        sandbox = ctx.sandbox(c)
+        for rule in rules:
+            if rule.sandbox != sandbox or rule.group_by == GroupBy.CLUSTER:
+                continue
+            scope = rule_scope(rule, c, ctx, paths)
+            if scope is not None:
+                hits[(rule.pk, scope.key)].append(c)
+                scopes[(rule.pk, scope.key)] = scope
+    touched = count_and_warn(hits, {r.pk: r for r in rules}, scopes, now) if hits else []
+    cluster_rules = [r for r in rules if r.group_by == GroupBy.CLUSTER]
+    touched += clusters.clusters_add(complaints, sandbox_of=ctx.sandbox, rules=cluster_rules, now=now)
+    services.warnings_notify(touched, now=now)
+
+
+def on_escalated(sender, stage=None, complaint=None, level=None, now=None, **kwargs) -> None:
+    """Receiver of ``stage_escalated``: count the complaint once per window of each rule measuring
+    escalated complaints (a complaint escalating through several levels or stages counts once)."""
+    from kuaixiang import clock
+
+    now = now or clock.now()
+    rules = _active_rules(measure=Measure.ESCALATED, condition=Condition.THRESHOLD)
+    if not rules or complaint is None:
+        return
+    ctx = _context([complaint])
+    sandbox = ctx.sandbox(complaint)
+    paths = _rule_paths(rules)
+    hits: dict[tuple[int, str], list] = {}
+    scopes: dict[tuple[int, str], Scope] = {}
+    for rule in rules:
+        if rule.sandbox != sandbox:
+            continue
+        scope = rule_scope(rule, complaint, ctx, paths)
+        if scope is None:
+            continue
+        window = window_at(rule.window_kind, rule.window_size, now)
+        try:
+            with transaction.atomic():
+                CounterMember.objects.create(
+                    rule=rule, scope_key=scope.key, window_start=window.start, complaint=complaint
+                )
+        except IntegrityError:
+            continue  # already counted in this window
+        hits[(rule.pk, scope.key)] = [complaint]
+        scopes[(rule.pk, scope.key)] = scope
+    if hits:
+        touched = count_and_warn(hits, {r.pk: r for r in rules}, scopes, now)
+        services.warnings_notify(touched, now=now)

@@ -1,0 +1,325 @@
+"""Triage at registration: fingerprint, repeat and near-duplicate links, grading (reads only).
+
+:func:`triage_assess` is called by ``complaints.services.complaint_register*`` on the
+*unsaved* complaints of one registration, before they are inserted: it sets ``simhash`` and
+its bands, ``repeat_of``, ``duplicate_of``, the graded ``severity`` / ``intent`` /
+``request_type`` / ``validity`` / ``flags`` and the ``grading`` record (matched rules and
+why). It reads with a fixed number of indexed queries per batch (rules stamp, categories,
+recent complaints by phone, open complaints by SimHash band, and one grouped count per
+window the rules need) whatever the batch size, and writes nothing.
+
+Links to complaints earlier in the same batch (which have no id yet) are returned as
+``pending`` and set by the caller after the insert (:func:`links_apply`).
+
+Definitions (docs/triage.md):
+
+* **repeat** (重复投诉): an earlier complaint from the same phone received within
+  ``KX_REPEAT_WINDOW_DAYS`` before this one, about the same subject: categories related at
+  ``KX_REPEAT_CATEGORY_LEVEL`` (one's ancestor at that level is, or is an ancestor of, the
+  other's) or near-duplicate descriptions. ``repeat_of`` is the most recent such complaint.
+* **near-duplicate** (疑似重复): an open complaint (not closed, merged or refused) whose
+  description fingerprint is within :data:`neardup.MAX_DISTANCE` bits; ``duplicate_of`` is
+  the nearest (then the oldest).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Max, Q
+
+from kuaixiang.complaints.models import Complaint
+from kuaixiang.triage import grading, neardup
+from kuaixiang.triage.models import Category, GradingRule
+
+BAND_FIELDS = tuple(f"simhash_b{i}" for i in range(neardup.BANDS))
+MAX_CANDIDATES = 500  # band hits read per lookup (a bucket of identical boilerplate texts is capped)
+
+_lock = threading.Lock()
+_cache: dict[str, object] = {"stamp": None, "rules": []}
+
+
+def active_rules() -> list[grading.Rule]:
+    """The active grading rules, parsed and sorted; re-read when any rule is added, changed,
+    (de)activated or deleted (one aggregate query per call). A rule stored with an invalid
+    definition (only possible by writing the table directly) is skipped, never fatal."""
+    stamp = tuple(
+        GradingRule.objects.aggregate(
+            n=Count("id"), active=Count("id", filter=Q(active=True)), m=Max("updated_at"), last=Max("id")
+        ).values()
+    )
+    with _lock:
+        if _cache["stamp"] == stamp:
+            return _cache["rules"]  # type: ignore[return-value]
+    rules = []
+    for row in GradingRule.objects.filter(active=True):
+        try:
+            rules.append(grading.parse_rule(row.as_rule_dict(), row.code))
+        except grading.GradingRuleError:
+            continue
+    rules.sort(key=lambda r: (r.priority, r.code))
+    with _lock:
+        _cache["stamp"], _cache["rules"] = stamp, rules
+    return rules
+
+
+def rules_forget(**_kwargs) -> None:
+    """Drop the cached rules (connected to GradingRule saves and deletes in this process)."""
+    with _lock:
+        _cache["stamp"], _cache["rules"] = None, []
+
+
+def fingerprint(complaint: Complaint) -> None:
+    """Set ``simhash`` and its band columns from the description (None when it has no letters)."""
+    fp = neardup.simhash(complaint.description)
+    if fp == 0 and not neardup.normalise(complaint.description):
+        complaint.simhash = None
+        for name in BAND_FIELDS:
+            setattr(complaint, name, None)
+        return
+    complaint.simhash = fp
+    for name, value in zip(BAND_FIELDS, neardup.bands(fp), strict=True):
+        setattr(complaint, name, value)
+
+
+def band_filter(fp: int) -> Q:
+    """Rows sharing at least one band with ``fp`` (each band column is indexed)."""
+    q = Q()
+    for name, value in zip(BAND_FIELDS, neardup.bands(fp), strict=True):
+        q |= Q(**{name: value})
+    return q
+
+
+def subject_key(path: str | None, level: int) -> str | None:
+    """The category path cut to ``level`` levels ("/1/5/9/" at level 2 → "/1/5/")."""
+    if not path:
+        return None
+    parts = path.strip("/").split("/")[:level]
+    return "/" + "/".join(parts) + "/"
+
+
+def same_subject_category(a: str | None, b: str | None) -> bool:
+    """Related subject keys: one is the other or an ancestor of it."""
+    return bool(a and b and (a.startswith(b) or b.startswith(a)))
+
+
+@dataclass
+class _Prior:
+    pk: int | None
+    number: str
+    phone: str
+    received_at: object
+    key: str | None
+    simhash: int | None
+    batch_index: int | None = None  # an earlier item of the same batch (no pk yet)
+
+
+@dataclass
+class Assessed:
+    """What the caller must do after inserting: links to same-batch complaints (by index)."""
+
+    pending: list[tuple[int, str, int]] = field(default_factory=list)  # (index, field, target index)
+
+
+def _category_info(complaints: list[Complaint]) -> dict[int, tuple[str, frozenset[str]]]:
+    ids = {c.category_id for c in complaints if c.category_id}
+    if not ids:
+        return {}
+    paths = dict(Category.objects.filter(pk__in=ids).values_list("pk", "path"))
+    ancestors = {int(p) for path in paths.values() for p in path.strip("/").split("/") if p}
+    codes = dict(Category.objects.filter(pk__in=ancestors).values_list("pk", "code"))
+    info = {}
+    for pk, path in paths.items():
+        chain = frozenset(codes[int(p)] for p in path.strip("/").split("/") if p and int(p) in codes)
+        info[pk] = (path, chain)
+    return info
+
+
+def _grouped_counts(complaints: list[Complaint], field_name: str, days_set: frozenset[int]) -> dict:
+    """{days: {value: count}} of stored complaints received in the last ``days`` before the newest."""
+    values = {getattr(c, field_name) for c in complaints} - {None, ""}
+    result: dict[int, dict] = {}
+    if not values:
+        return {days: {} for days in days_set}
+    latest = max(c.received_at for c in complaints)
+    for days in days_set:
+        rows = (
+            Complaint.objects.filter(**{f"{field_name}__in": values}, received_at__gte=latest - timedelta(days=days))
+            .values(field_name)
+            .annotate(n=Count("id"))
+            .values_list(field_name, "n")
+        )
+        result[days] = dict(rows)
+    return result
+
+
+def triage_assess(complaints: list[Complaint], *, now) -> Assessed:
+    """Fingerprint, link and grade ``complaints`` (unsaved, in registration order) in place."""
+    rules = active_rules()
+    need = grading.needs(rules)
+    level = settings.KX_REPEAT_CATEGORY_LEVEL
+    repeat_days = settings.KX_REPEAT_WINDOW_DAYS
+    for complaint in complaints:
+        fingerprint(complaint)
+    categories = _category_info(complaints)
+
+    # Recent complaints by the same phones (repeat detection and phone history counts).
+    phones = {c.complainant_phone for c in complaints if c.complainant_phone}
+    phone_window = max([repeat_days, *need.phone_days])
+    by_phone: dict[str, list[_Prior]] = defaultdict(list)
+    if phones:
+        earliest = min(c.received_at for c in complaints) - timedelta(days=phone_window)
+        rows = (
+            Complaint.objects.filter(complainant_phone__in=phones, received_at__gte=earliest)
+            .order_by("received_at", "id")
+            .values_list("pk", "number", "complainant_phone", "received_at", "category__path", "simhash")[:5000]
+        )
+        for pk, number, phone, received_at, path, fp in rows:
+            by_phone[phone].append(_Prior(pk, number, phone, received_at, subject_key(path, level), fp))
+
+    # Open complaints sharing a band with any of the new fingerprints (near-duplicates).
+    open_index = neardup.SimHashIndex()
+    numbers: dict[int, str] = {}
+    fps = [c.simhash for c in complaints if c.simhash is not None]
+    if fps:
+        q = Q()
+        for i, name in enumerate(BAND_FIELDS):
+            q |= Q(**{f"{name}__in": {neardup.bands(fp)[i] for fp in fps}})
+        limit = MAX_CANDIDATES * len(fps)
+        for pk, number, fp in Complaint.objects.filter(q, closed_at__isnull=True).values_list(
+            "pk", "number", "simhash"
+        )[:limit]:
+            open_index.add(pk, fp)
+            numbers[pk] = number
+
+    subject_counts = _grouped_counts(complaints, "subject", need.subject_days) if need.subject_days else {}
+    category_counts = _grouped_counts(complaints, "category_id", need.category_days) if need.category_days else {}
+
+    assessed = Assessed()
+    batch_index = neardup.SimHashIndex()
+    for index, complaint in enumerate(complaints):
+        path, chain = categories.get(complaint.category_id, (None, frozenset()))
+        key = subject_key(path, level)
+        phone = complaint.complainant_phone
+        received = complaint.received_at
+        priors = by_phone.get(phone, []) if phone else []
+
+        # Repeat: the most recent earlier complaint by this phone about the same subject.
+        repeat: _Prior | None = None
+        repeat_since = received - timedelta(days=repeat_days)
+        for prior in reversed(priors):
+            if not repeat_since <= prior.received_at <= received:
+                continue
+            near = (
+                complaint.simhash is not None
+                and prior.simhash is not None
+                and neardup.hamming(complaint.simhash, prior.simhash) <= neardup.MAX_DISTANCE
+            )
+            if near or same_subject_category(key, prior.key):
+                repeat = prior
+                break
+        phone_counts = {
+            days: 1 + sum(1 for p in priors if received - timedelta(days=days) <= p.received_at <= received)
+            for days in need.phone_days
+        }
+
+        # Near-duplicate: nearest open complaint, stored or earlier in this batch.
+        duplicate: tuple[int, int, bool] | None = None  # (distance, pk or batch index, in batch)
+        if complaint.simhash is not None:
+            for pk, distance in open_index.near(complaint.simhash):
+                if duplicate is None or (distance, pk) < duplicate[:2]:
+                    duplicate = (distance, pk, False)
+            for other, distance in batch_index.near(complaint.simhash):
+                if duplicate is None or distance < duplicate[0]:
+                    duplicate = (distance, other, True)
+
+        grading_record: dict = {}
+        complaint.repeat_of = complaint.duplicate_of = None
+        if repeat is not None:
+            grading_record["repeat_of"] = repeat.number or None
+            if repeat.batch_index is None:
+                complaint.repeat_of_id = repeat.pk
+            else:
+                assessed.pending.append((index, "repeat_of", repeat.batch_index))
+        if duplicate is not None:
+            distance, target, in_batch = duplicate
+            grading_record["duplicate_distance"] = distance
+            if in_batch:
+                assessed.pending.append((index, "duplicate_of", target))
+            else:
+                complaint.duplicate_of_id = target
+                grading_record["duplicate_of"] = numbers[target]
+
+        facts = grading.Facts(
+            text=grading.normalise_text(" ".join((complaint.subject, complaint.description, complaint.appeal))),
+            description=complaint.description,
+            channel=complaint.channel,
+            amount=complaint.amount_claimed,
+            anonymous=complaint.anonymous,
+            has_phone=bool(phone),
+            category_codes=chain,
+            repeat=repeat is not None,
+            phone_counts=phone_counts,
+            subject_counts={days: 1 + counts.get(complaint.subject, 0) for days, counts in subject_counts.items()}
+            if complaint.subject
+            else {},
+            category_counts={days: 1 + counts.get(complaint.category_id, 0) for days, counts in category_counts.items()}
+            if complaint.category_id
+            else {},
+        )
+        verdict = grading.grade(rules, facts, severity=complaint.severity)
+        complaint.severity = verdict.severity
+        complaint.intent = verdict.intent
+        complaint.request_type = verdict.request_type
+        complaint.validity = verdict.validity
+        complaint.validity_reason = verdict.validity_reason
+        complaint.flags = verdict.flags
+        grading_record["rules"] = verdict.matched
+        grading_record["graded_at"] = now.isoformat()
+        complaint.grading = grading_record
+
+        # Later items of the batch see this one: as a prior of its phone, in counts, as an open text.
+        if phone:
+            by_phone[phone].append(_Prior(None, "", phone, received, key, complaint.simhash, batch_index=index))
+        if complaint.subject:
+            for counts in subject_counts.values():
+                counts[complaint.subject] = counts.get(complaint.subject, 0) + 1
+        if complaint.category_id:
+            for counts in category_counts.values():
+                counts[complaint.category_id] = counts.get(complaint.category_id, 0) + 1
+        if complaint.simhash is not None:
+            batch_index.add(index, complaint.simhash)
+    return assessed
+
+
+def links_apply(complaints: list[Complaint], assessed: Assessed) -> None:
+    """After the insert: point same-batch repeat/duplicate links at the now-saved complaints."""
+    if not assessed.pending:
+        return
+    changed: dict[int, Complaint] = {}
+    for index, field_name, target in assessed.pending:
+        complaint, other = complaints[index], complaints[target]
+        setattr(complaint, f"{field_name}_id", other.pk)
+        complaint.grading[field_name] = other.number
+        changed[index] = complaint
+    Complaint.objects.bulk_update(list(changed.values()), ["repeat_of", "duplicate_of", "grading"])
+
+
+def classifier_note(complaint: Complaint) -> None:
+    """Record the classifier's top category next to the agent's choice in ``grading["classifier"]``
+    (single registrations, when ``KX_CLASSIFIER_MODEL`` is set): ``agreed`` false marks a correction,
+    and ``train_classifier --from-db`` learns from the complaints' final categories."""
+    from kuaixiang.triage.selectors import category_suggestions
+
+    top = category_suggestions(complaint.description, k=1)
+    if top:
+        complaint.grading["classifier"] = {
+            "category_id": top[0].category_id,
+            "label": top[0].label,
+            "confidence": top[0].confidence,
+            "agreed": top[0].category_id == complaint.category_id,
+        }
