@@ -46,8 +46,8 @@ def _scope_keys(rule: WarningRule, active: set[str]) -> dict[str, tuple[str, int
     elif rule.group_by == GroupBy.CATEGORY:
         ids = [int(k[4:]) for k in active if k.startswith("cat:")]
         qs = Category.objects.filter(pk__in=ids)
-        if rule.category_level:
-            qs = qs.filter(level=rule.category_level)
+        # A level names the nodes compared; without one, the leaves (where complaints are filed).
+        qs = qs.filter(level=rule.category_level) if rule.category_level else qs.filter(children__isnull=True)
         if rule.category_id:
             qs = qs.filter(path__startswith=rule.category.path)
         for pk, name in qs.values_list("pk", "full_name"):

@@ -29,7 +29,7 @@ from kuaixiang.alerts.models import (
 )
 from kuaixiang.alerts.sandbox import SANDBOX_CODE
 from kuaixiang.alerts.windows import hour_floor, window_at
-from kuaixiang.complaints.models import Channel
+from kuaixiang.complaints.models import Channel, Flag
 
 
 @dataclass
@@ -118,7 +118,7 @@ def rule_label(rule: WarningRule, ctx: Context | None = None) -> str:
     if rule.channel:
         parts.append(str(Channel(rule.channel).label))
     if rule.flag:
-        parts.append(f"标记:{rule.flag}")
+        parts.append(str(Flag(rule.flag).label) if rule.flag in Flag.values else rule.flag)
     return "，".join(parts) or "全部"
 
 

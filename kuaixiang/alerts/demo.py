@@ -10,11 +10,7 @@ from kuaixiang.complaints.intake import parse_complaint_input
 from kuaixiang.triage.models import Category
 
 SURGE = 36  # above the telecom pack's level-1 threshold (30 a day on one level-5 category)
-TEXTS = (
-    "小区室内信号很差，手机经常无服务，打电话断断续续",
-    "家里室内信号很差，手机经常无服务，电话打不出去",
-    "室内信号很差手机经常没服务，打电话断断续续听不清",
-)
+TEXT = "幸福小区{}号楼室内信号很差，手机经常显示无服务，打电话断断续续听不清，已经持续一周"
 
 
 def demo_surge(*, now: datetime, agent_username: str = "agent", category_code: str = "net-mob-cov-4g-indoor") -> int:
@@ -34,7 +30,7 @@ def demo_surge(*, now: datetime, agent_username: str = "agent", category_code: s
                 "channel": "phone" if i % 3 else "wechat",
                 "complainant_phone": f"1390000{i:04d}",
                 "received_at": at.isoformat(),
-                "description": TEXTS[i % len(TEXTS)],
+                "description": TEXT.format(i % 12 + 1),
                 "category_id": category.pk,
             }
         )
@@ -42,3 +38,15 @@ def demo_surge(*, now: datetime, agent_username: str = "agent", category_code: s
             complaint_register_bulk(actor=agent, items=[data])
         done += 1
     return done
+
+
+def alerts_reset() -> None:
+    """Delete warnings, counters, series, clusters and detector states (rules stay): the demo's
+    reset, so a new demo does not add to the counts of a deleted one."""
+    from kuaixiang.alerts.models import Cluster, DetectorState, HourlyCount, Warning, WarningCounter
+
+    Warning.objects.all().delete()
+    WarningCounter.objects.all().delete()
+    HourlyCount.objects.all().delete()
+    Cluster.objects.all().delete()
+    DetectorState.objects.all().delete()

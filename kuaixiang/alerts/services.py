@@ -12,6 +12,7 @@ from django.db.models.functions import Greatest
 
 from kuaixiang import clock
 from kuaixiang.alerts.models import (
+    ClusterMember,
     GroupBy,
     Silence,
     Warning,
@@ -55,6 +56,10 @@ def _backfill(warning: Warning, rule: WarningRule, now: datetime) -> None:
     from kuaixiang.complaints.models import Complaint
     from kuaixiang.triage.models import Category
 
+    if warning.cluster_id:
+        members = ClusterMember.objects.filter(cluster_id=warning.cluster_id).order_by("-at")
+        _link(warning, list(members.values_list("complaint_id", flat=True)[:BACKFILL_LINKS]), now)
+        return
     if rule.measure != "new" or rule.group_by == GroupBy.CLUSTER:
         return
     qs = Complaint.objects.filter(created_at__gte=warning.window_start, created_at__lte=now)

@@ -18,6 +18,7 @@ from kuaixiang.crisis.models import (
     IncidentEvent,
     IncidentTask,
     Playbook,
+    PlaybookRole,
     ScriptVersion,
 )
 from kuaixiang.errors import NotFound
@@ -72,6 +73,7 @@ def playbooks_current() -> list[Playbook]:
 def tasks_of(incident: Incident, now: datetime | None = None) -> list[dict]:
     """Tasks with their countdown (seconds left, negative when late) and deadline verdict."""
     now = now or clock.now()
+    labels = dict(PlaybookRole.objects.filter(playbook_id=incident.playbook_id).values_list("key", "label"))
     out = []
     for task in IncidentTask.objects.filter(incident=incident).select_related("done_by").order_by("order", "id"):
         out.append(
@@ -81,6 +83,7 @@ def tasks_of(incident: Incident, now: datetime | None = None) -> list[dict]:
                 "title": task.title,
                 "kind": task.kind,
                 "owner_role": task.owner_role,
+                "owner_label": labels.get(task.owner_role, task.owner_role),
                 "anchor": task.anchor,
                 "amount": float(task.amount),
                 "unit": task.unit,

@@ -227,12 +227,12 @@ class Generator:
         repeat = like is not None and not surge
         if repeat:
             description = f"再次反映：{description}之前已经投诉过，一直没有结果。"
+        elif rng.random() < 0.05:  # media, regulator, lawsuit or safety wording: graded 重大 by the rules
+            description += rng.choice(texts.ESCALATIONS)
         anonymous = channel in (Channel.WEB, Channel.LETTER, Channel.WEIBO) and rng.random() < 0.15
         severity = _weighted(rng, {Severity.GENERAL: 80, Severity.IMPORTANT: 12, Severity.MAJOR: 6, Severity.URGENT: 2})
         if channel in (Channel.MEDIA, Channel.GOVERNMENT) and severity == Severity.GENERAL and rng.random() < 0.5:
             severity = Severity.IMPORTANT
-        if repeat:
-            severity = Severity.IMPORTANT  # twice or more on the same service (RULES.md §3)
         data = {
             "channel": channel,
             "external_id": self._external_id(channel, received_at),

@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from kuaixiang import clock
-from kuaixiang.alerts.demo import demo_surge
+from kuaixiang.alerts.demo import alerts_reset, demo_surge
 from kuaixiang.complaints.models import Complaint, DailySequence
 from kuaixiang.demo.complaints import Generator, register_all
 from kuaixiang.demo.lifecycle import SeedStats, Simulation, choose_walked
@@ -64,7 +64,14 @@ def demo_reset() -> None:
 
     Categories stay: loading the rule pack again is idempotent.
     """
+    from kuaixiang.remedies.demo import remedies_demo_reset
+
+    remedies_demo_reset()
+    from kuaixiang.crisis.demo import crisis_demo_reset
+
+    crisis_demo_reset()
     Notification.objects.all().delete()
+    alerts_reset()
     Complaint.objects.exclude(merged_into=None).update(merged_into=None)
     Complaint.objects.all().delete()
     DailySequence.objects.all().delete()
@@ -134,4 +141,12 @@ def demo_seed(
         # Fire the escalations the demo's history has made due, so the supervision board shows levels.
         while escalations_sweep(now=now, limit=1000):
             pass
+        # A few refunds/compensations (approved, pending in a chain, executed) and one 8D report.
+        from kuaixiang.remedies.demo import remedies_demo_seed
+
+        remedies_demo_seed(logins=org.logins)
+        # One active crisis incident (seed 000 playbook) on today's surge, with a published script.
+        from kuaixiang.crisis.demo import crisis_demo_seed
+
+        crisis_demo_seed(logins=org.logins, now=now)
     return SeedResult(org, rulepack, stats, time.monotonic() - started)

@@ -381,6 +381,15 @@ REPLY_TEMPLATE = "您好，关于您反映的「{leaf}」问题，{finding}。{s
 
 # A base-station outage in one Beijing neighbourhood: many customers, one evening, one problem.
 SURGE_PLACE = "朝阳区望京西路"
+# Closing sentences that the grading rules (rulepacks/telecom/grading.yaml) recognise.
+ESCALATIONS = (
+    "再不解决我就向工信部投诉。",
+    "已经联系了电视台的记者，准备曝光。",
+    "如果不退费，我将向法院起诉。",
+    "家里的光猫充电时冒烟，差点起火，存在安全隐患。",
+    "我已经打了12315，向市场监管部门反映了。",
+)
+
 SURGE_SYMPTOMS = (
     "从今天傍晚开始，{place}一带手机突然上不了网",
     "{place}附近手机有信号但是完全无法上网，周围邻居都一样",

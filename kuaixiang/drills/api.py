@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Router, Schema
+from ninja.responses import Status as Reply
 
 from kuaixiang.api.schemas import Error
 from kuaixiang.drills import selectors, services
@@ -99,7 +100,7 @@ def start_drill(request, payload: DrillIn):
         title=payload.title,
         actor=request.user,
     )
-    return 201, _detail(selectors.drill_get(drill.pk))
+    return Reply(201, _detail(selectors.drill_get(drill.pk)))
 
 
 @router.get("/drills", response={200: list[DrillOut], 401: Error})

@@ -5,6 +5,8 @@ message with their status."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,7 +31,7 @@ def _playbook_choices():
 
 
 class DrillForm(forms.Form):
-    playbook = forms.ChoiceField(label="预案")
+    playbook = forms.ChoiceField(label="预案", initial="telecom_crisis")
     title = forms.CharField(label="标题", max_length=200, required=False)
     kind = forms.ChoiceField(label="场景", choices=Drill.Scenario.choices, initial=Drill.Scenario.SYNTHETIC)
     category = forms.CharField(label="突增分类（路径）", max_length=200, initial=services.DEFAULT_BURST_CATEGORY)
@@ -106,10 +108,15 @@ def drill_detail(request, drill_id: int):
             and step["task_id"] is not None
             and (services.drill_can_manage(request.user) or _owner(request.user, drill, step))
         )
+    roles = dict(drill.playbook.roles.values_list("key", "label"))
+    for step in steps:
+        step["owner_label"] = roles.get(step["owner_role"], step["owner_role"])
+    warnings = [{**w, "raised_at": datetime.fromisoformat(w["raised_at"])} for w in drill.warnings]
     context = {
         "drill": drill,
         "drill_now": now,
         "steps": steps,
+        "warnings": warnings,
         "can_manage": services.drill_can_manage(request.user),
         "incident": drill.incident,
     }

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from kuaixiang.org.models import ShiftKind, ShiftTemplate
 from kuaixiang.org.roles import Role
 
-_DATE = forms.DateInput(attrs={"type": "date"})
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
@@ -41,6 +41,11 @@ class PeopleChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj) -> str:
         name = obj.get_full_name() or obj.username
         return f"{name}（{obj.username}）"
+
+
+class TemplateChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.get_role_display()} · {obj.name}（{obj.start:%H:%M}–{obj.end:%H:%M}，{obj.get_days_display()}）"
 
 
 class ShiftForm(DepartmentForm):
@@ -83,8 +88,10 @@ class RotationForm(DepartmentForm):
     person_fields = ("people",)
 
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
-    templates = forms.ModelMultipleChoiceField(
-        label=_("班次模板"), queryset=ShiftTemplate.objects.none(), widget=forms.CheckboxSelectMultiple
+    templates = TemplateChoice(
+        label=_("班次模板"),
+        queryset=ShiftTemplate.objects.none(),
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     people = PeopleChoice(
         label=_("轮值人员（按顺序轮换）"), queryset=_people(), widget=forms.SelectMultiple(attrs={"size": 8})

@@ -71,7 +71,13 @@ def roster(request, code: str):
     role = request.GET.get("role") if request.GET.get("role") in Role.values else ""
     first, last = _range(view, anchor)
     shifts = shifts_between(department=department, first=first, last=last, role=role or None)
-    gaps = [g for g in duty_gaps(department=department, first=first, last=last) if not role or g.template.role == role]
+    now = clock.now()
+    # The gap check looks ahead: shifts already over are history, not warnings.
+    gaps = [
+        g
+        for g in duty_gaps(department=department, first=first, last=last)
+        if g.ends_at > now and (not role or g.template.role == role)
+    ]
     by_day: dict[date, dict] = {}
     for day, day_type, reason in services.day_calendar(first, last):
         by_day[day] = {
@@ -94,7 +100,6 @@ def roster(request, code: str):
         {"role": r, "label": Role(r).label, "cells": [[s for s in d["shifts"] if s.role == r] for d in days]}
         for r in roles
     ]
-    now = clock.now()
     on_duty = []
     for r in roles:
         people = duty_on_shift(role=r, department_ids=[department.pk], at=now)

@@ -68,9 +68,9 @@ class AuthoritySettingsAdmin(AuditedAdmin):
 class AuthorityChangeAdmin(admin.ModelAdmin):
     """Read-only: the change log is append-only."""
 
-    list_display = ("at", "actor", "source", "model", "object_id", "action")
+    list_display = ("at", "actor_name", "source", "model", "object_id", "action")
     list_filter = ("model", "action")
-    readonly_fields = ("at", "actor", "source", "model", "object_id", "action", "before", "after")
+    readonly_fields = ("at", "actor", "actor_name", "source", "model", "object_id", "action", "before", "after")
 
     def has_add_permission(self, request):
         return False

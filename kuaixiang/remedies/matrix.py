@@ -60,9 +60,11 @@ def authority_change_log(*, actor, source: str, instance, action: str, before: d
     """Append one change row (``create`` / ``update`` / ``delete``) with the state before and after."""
     # The stored row, not the instance: "120" typed in a form is stored (and shown) as "120.00".
     after = None if action == "delete" else snapshot(type(instance).objects.get(pk=instance.pk))
+    known = actor if getattr(actor, "pk", None) else None
     return AuthorityChange.objects.create(
         at=clock.now(),
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=known,
+        actor_name=(known.get_full_name() or known.username) if known else "",
         source=source[:200],
         model=type(instance).__name__,
         object_id=instance.pk,

@@ -126,9 +126,11 @@ class AuthorityChange(models.Model):
     """Append-only log of every change to the matrix: who, when, before and after."""
 
     at = models.DateTimeField(_("时间"))
+    # SET_NULL keeps the log when an account is deleted; ``actor_name`` still says who it was.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL
     )
+    actor_name = models.CharField(_("操作人姓名"), max_length=150, blank=True)
     source = models.CharField(_("来源"), max_length=200)
     model = models.CharField(_("对象"), max_length=40)
     object_id = models.BigIntegerField(_("对象编号"))

@@ -95,33 +95,66 @@ def _describe(remedy: Remedy) -> str:
 # ---------------------------------------------------------------- approvers from the organisation tree
 
 
-def _unit_of(department: Department, units: dict[int, Department]) -> int | None:
-    """The id of the deepest branch/HQ on ``department``'s path (``units``: id -> unit nodes)."""
-    ids = [int(part) for part in department.path.strip("/").split("/") if part]
-    for pk in reversed(ids):
-        if pk in units:
-            return pk
+def _unit_of(path: str, units: frozenset[int]) -> int | None:
+    """The id of the deepest branch/HQ on a materialised ``path`` (``units``: ids of those nodes)."""
+    for part in reversed(path.strip("/").split("/")):
+        if part and int(part) in units:
+            return int(part)
     return None
 
 
+class ApproverFinder:
+    """Finds approvers in the organisation tree with a fixed number of queries per operation:
+    the unit nodes once, each ancestor chain once, and the staff of each role once."""
+
+    def __init__(self) -> None:
+        self._units: frozenset[int] | None = None
+        self._staff: dict[str, list[Staff]] = {}
+        self._nodes: dict[int, Department] = {}
+
+    def _unit_ids(self) -> frozenset[int]:
+        if self._units is None:
+            levels = [Department.Level.BRANCH, Department.Level.HQ]
+            self._units = frozenset(Department.objects.filter(level__in=levels).values_list("pk", flat=True))
+        return self._units
+
+    def _of_role(self, role: str) -> list[Staff]:
+        if role not in self._staff:
+            self._staff[role] = list(
+                Staff.objects.filter(role=role, user__is_active=True)
+                .select_related("department", "user")
+                .order_by("user_id")
+            )
+        return self._staff[role]
+
+    def _ancestry(self, start: Department) -> list[Department]:
+        """``start`` and its ancestors, nearest first."""
+        ids = [int(part) for part in start.path.strip("/").split("/") if part]
+        missing = [pk for pk in ids if pk not in self._nodes]
+        if missing:
+            self._nodes.update(Department.objects.in_bulk(missing))
+        return [self._nodes[pk] for pk in reversed(ids) if pk in self._nodes]
+
+    def find(self, role: str, start: Department, *, exclude_user_id: int | None) -> tuple[Department, list]:
+        """The nearest place at or above ``start`` holding active staff of ``role`` in the same unit,
+        and those people (without ``exclude_user_id``); ``(start, [])`` when nobody holds it."""
+        units = self._unit_ids()
+        candidates = [s for s in self._of_role(role) if s.user_id != exclude_user_id]
+        for node in self._ancestry(start):
+            node_unit = _unit_of(node.path, units)
+            people = [
+                s.user
+                for s in candidates
+                if s.department.path.startswith(node.path) and _unit_of(s.department.path, units) == node_unit
+            ]
+            if people:
+                return node, people
+        return start, []
+
+
 def approvers_at(role: str, start: Department, *, exclude_user_id: int | None) -> tuple[Department, list]:
-    """The nearest place at or above ``start`` holding active staff of ``role`` in the same unit,
-    and those people (without ``exclude_user_id``). Return ``(start, [])`` when nobody holds it."""
-    units = {d.pk: d for d in Department.objects.filter(level__in=[Department.Level.BRANCH, Department.Level.HQ])}
-    node: Department | None = start
-    while node is not None:
-        node_unit = _unit_of(node, units)
-        staff = (
-            Staff.objects.filter(role=role, department__path__startswith=node.path, user__is_active=True)
-            .exclude(user_id=exclude_user_id)
-            .select_related("department", "user")
-            .order_by("user_id")
-        )
-        people = [s.user for s in staff if _unit_of(s.department, units) == node_unit]
-        if people:
-            return node, people
-        node = node.parent
-    return start, []
+    """One-off lookup with :class:`ApproverFinder` (see ``ApproverFinder.find``)."""
+    return ApproverFinder().find(role, start, exclude_user_id=exclude_user_id)
 
 
 def _place_start(place: str, *, requester_department: Department, complaint) -> Department:
@@ -153,12 +186,13 @@ def _delegates_of(user_ids, today: date) -> list:
     return list(get_user_model().objects.filter(pk__in=ids.values("delegate_id"), is_active=True))
 
 
-def _activate(step: ApprovalStep, remedy: Remedy, now: datetime) -> None:
+def _activate(step: ApprovalStep, remedy: Remedy, now: datetime, approvers: list | None = None) -> None:
+    """Start ``step`` with its deadline and tell its approvers and their delegates of today."""
     step.state = StepState.ACTIVE
     step.started_at = now
     step.due_at, step.next_check_at = _step_due(now)
     step.save(update_fields=["state", "started_at", "due_at", "next_check_at"])
-    approvers = list(step.approvers.all())
+    approvers = list(step.approvers.all()) if approvers is None else approvers
     due = step.due_at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M") if step.due_at else "未计算"
     _notify(
         approvers + _delegates_of([u.pk for u in approvers], local_today(now)),
@@ -247,9 +281,10 @@ def _route(remedy: Remedy, *, staff: Staff, now: datetime) -> Route:
     steps: list[tuple[ApprovalStep, list]] = []
     skipped: list[str] = []
     previous: set[int] = set()
+    finder = ApproverFinder()
     for role, place in specs:
         start = _place_start(place, requester_department=staff.department, complaint=remedy.complaint)
-        node, people = approvers_at(role, start, exclude_user_id=remedy.requested_by_id)
+        node, people = finder.find(role, start, exclude_user_id=remedy.requested_by_id)
         ids = {u.pk for u in people}
         if not people or ids == previous:
             skipped.append(role)
@@ -264,11 +299,16 @@ def _route(remedy: Remedy, *, staff: Staff, now: datetime) -> Route:
     if not steps:
         raise Conflict("no_approver", "组织架构中找不到审批人，请先在后台配置相应角色的人员", {"roles": skipped})
     remedy.state, remedy.self_approved, remedy.chain_name = RemedyState.PENDING, False, name
-    remedy.save()
-    for step, people in steps:
-        step.save()
-        step.approvers.set(people)
-    _activate(steps[0][0], remedy, now)
+    created = ApprovalStep.objects.bulk_create([step for step, _ in steps])
+    Through = ApprovalStep.approvers.through
+    Through.objects.bulk_create(
+        [
+            Through(approvalstep_id=step.pk, user_id=u.pk)
+            for step, (_, people) in zip(created, steps, strict=True)
+            for u in people
+        ]
+    )
+    _activate(created[0], remedy, now, approvers=steps[0][1])
     return Route(alone=False, reason=verdict.reason, chain_name=name, skipped=skipped)
 
 

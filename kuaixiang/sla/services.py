@@ -358,35 +358,57 @@ class Escalated:
     level: int
 
 
-def stage_escalate(*, stage_id: int, now: datetime) -> list[Escalated]:
+def stage_escalate(
+    *,
+    stage_id: int,
+    now: datetime,
+    kernels: Kernels | None = None,
+    row: ComplaintStage | None = None,
+    policies: dict[int, SlaPolicy] | None = None,
+) -> list[Escalated]:
     """Fire every escalation level of one stage that is due at ``now``, each exactly once.
 
     Each level is claimed with a compare-and-set on ``escalation_level``; only the worker
     whose update reports one row writes the timeline event and the notifications, in the
     same transaction. A level whose instant cannot be computed pushes the check forward.
+    The row is read once: after a successful claim the in-memory row is what the database
+    holds, and a concurrent change (completion, pause, another worker) fails the next claim.
+    A sweep passes the ``row`` it read (with ``complaint`` and ``target__calendar``) and the
+    policy table, to save those reads per row.
     """
     from kuaixiang.complaints.models import ComplaintEvent
     from kuaixiang.notify.services import notifications_escalate
 
     fired: list[Escalated] = []
-    while True:
+    kernels = kernels or Kernels()
+    if row is None:
         row = ComplaintStage.objects.select_related("complaint", "target__calendar").filter(pk=stage_id).first()
-        if row is None or row.completed_at or row.paused_at or row.next_check_at is None or row.next_check_at > now:
+    if row is None:
+        return fired
+    policy = policies.get(row.policy_id) if policies else None
+    policy = policy or selectors.policy_with_rules(row.policy_id)
+    while True:
+        if row.completed_at or row.paused_at or row.next_check_at is None or row.next_check_at > now:
             return fired
-        policy = selectors.policy_with_rules(row.policy_id)
         steps = [s for s in policy.ladder.all() if s.level > row.escalation_level]
         if not steps:
             ComplaintStage.objects.filter(pk=row.pk, escalation_level=row.escalation_level).update(next_check_at=None)
             return fired
         step = steps[0]
-        kernel = Kernels().for_target(row.target) if row.target_id else calendar_get(DEFAULT_CALENDAR)
-        old = row.escalation_level
+        kernel = kernels.for_target(row.target) if row.target_id else calendar_get(DEFAULT_CALENDAR)
+        old, old_check = row.escalation_level, row.next_check_at
         row.escalation_level = step.level
         row.breached = row.breached or step.trigger == EscalationTrigger.BREACH
         _schedule_next(kernel, row, policy)
         with transaction.atomic():
+            # The row as read (level and schedule): any change since (another worker, a pause
+            # and resume, completion) makes the claim fail.
             claimed = ComplaintStage.objects.filter(
-                pk=row.pk, escalation_level=old, completed_at__isnull=True, paused_at__isnull=True
+                pk=row.pk,
+                escalation_level=old,
+                next_check_at=old_check,
+                completed_at__isnull=True,
+                paused_at__isnull=True,
             ).update(escalation_level=step.level, next_check_at=row.next_check_at, breached=row.breached)
             if claimed != 1:
                 return fired
@@ -412,8 +434,9 @@ def stage_escalate(*, stage_id: int, now: datetime) -> list[Escalated]:
             due = row.due_at.astimezone(kernel.tz).strftime("%Y-%m-%d %H:%M") if row.due_at else "未知"
             label, note = f"{label}{what}（{step.level} 级督办）", f"{label}时限：{due}"
             if policy.digest:
+                roles = step.notify_roles
                 _digest_add(
-                    row=row, complaint=complaint, level=step.level, roles=step.notify_roles, label=label, note=note
+                    row=row, complaint=complaint, level=step.level, roles=roles, label=label, note=note, now=now
                 )
             else:
                 notifications_escalate(complaint=complaint, roles=list(step.notify_roles), label=label, note=note)
@@ -489,9 +512,20 @@ def escalations_sweep(*, now: datetime, limit: int = 500) -> list[Escalated]:
     """Escalate every due stage (at most ``limit``), then send the digests of digest-mode
     policies (one message per person); cost grows with the number due only."""
     fired: list[Escalated] = []
-    for stage_id in escalations_due(now=now, limit=limit):
+    kernels = Kernels()
+    ids = escalations_due(now=now, limit=limit)
+    policies = selectors.policy_table() if ids else {}
+    rows: dict[int, ComplaintStage] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ComplaintStage.objects.select_related("complaint", "target__calendar").filter(
+            pk__in=ids[start : start + 500]
+        )
+        rows.update((r.pk, r) for r in chunk)
+    for stage_id in ids:
         try:
-            fired.extend(stage_escalate(stage_id=stage_id, now=now))
+            row = rows.get(stage_id)
+            if row is not None:
+                fired.extend(stage_escalate(stage_id=stage_id, now=now, kernels=kernels, row=row, policies=policies))
         except Exception:  # noqa: BLE001 — one bad row must not stop the sweep; push it forward
             log.exception("SLA escalation of stage %s failed", stage_id)
             ComplaintStage.objects.filter(pk=stage_id, next_check_at__lte=now).update(

@@ -13,8 +13,8 @@ Links to complaints earlier in the same batch (which have no id yet) are returne
 
 Definitions (docs/triage.md):
 
-* **repeat** (重复投诉): an earlier complaint from the same phone received within
-  ``KX_REPEAT_WINDOW_DAYS`` before this one, about the same subject: categories related at
+* **repeat** (重复投诉): a complaint from the same phone registered earlier and received at
+  most ``KX_REPEAT_WINDOW_DAYS`` before this one, about the same subject: categories related at
   ``KX_REPEAT_CATEGORY_LEVEL`` (one's ancestor at that level is, or is an ancestor of, the
   other's) or near-duplicate descriptions. ``repeat_of`` is the most recent such complaint.
 * **near-duplicate** (疑似重复): an open complaint (not closed, merged or refused) whose
@@ -212,7 +212,7 @@ def triage_assess(complaints: list[Complaint], *, now) -> Assessed:
         repeat: _Prior | None = None
         repeat_since = received - timedelta(days=repeat_days)
         for prior in reversed(priors):
-            if not repeat_since <= prior.received_at <= received:
+            if prior.received_at < repeat_since:  # registered earlier; its received time may be later
                 continue
             near = (
                 complaint.simhash is not None
@@ -223,7 +223,7 @@ def triage_assess(complaints: list[Complaint], *, now) -> Assessed:
                 repeat = prior
                 break
         phone_counts = {
-            days: 1 + sum(1 for p in priors if received - timedelta(days=days) <= p.received_at <= received)
+            days: 1 + sum(1 for p in priors if p.received_at >= received - timedelta(days=days))
             for days in need.phone_days
         }
 

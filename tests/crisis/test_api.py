@@ -89,7 +89,7 @@ def test_actions_link_unlink_publish_stabilise_close(crisis_org, api_as):
         ("hq_manager", "link", {}, 400, "field_required"),
         ("hq_manager", "link", {"complaint_id": 10**9}, 404, "complaint_not_found"),
         ("hq_manager", "close", {"complaint_id": 1}, 400, "unexpected_field"),
-        ("hq_manager", "approve_script", None, 404, "script_not_found"),
+        ("leader", "approve_script", None, 404, "script_not_found"),
         ("hq_manager", "bulk_reply", None, 409, "no_published_script"),
     ],
 )

@@ -84,8 +84,9 @@ def test_closing_the_incident_starts_the_special_report_clock_and_skipping_ahead
     with time_machine.travel(START + timedelta(seconds=10), tick=False):
         drill_advance(drill_id=drill.pk, minutes=60, actor=drill_org.manager)
         drill_incident_action(drill_id=drill.pk, action="close", actor=drill_org.manager)
+        drill.refresh_from_db()
         now = drill_now(drill)
-    drill.refresh_from_db()
+    assert now == drill.origin + timedelta(minutes=60, seconds=10)
     incident = Incident.objects.get(pk=drill.incident_id)
     assert incident.closed_at == now
     special = task(drill, "special_report")

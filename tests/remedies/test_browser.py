@@ -51,7 +51,8 @@ def log_in(page, username: str) -> None:
     page.goto("/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("#login-submit")
+    page.wait_for_selector(".kx-navbar")
     page.wait_for_url("**/")
 
 
@@ -66,6 +67,7 @@ def test_request_approve_and_every_page(browser, transactional_db):
     agent = browser()
     log_in(agent, "agent")
     agent.goto(f"/complaints/{complaint.pk}/")
+    shot(agent, "complaint-before")
     agent.click("#remedy-new")
     agent.select_option("#type", "compensation")
     agent.fill("#amount", "6000")

@@ -26,7 +26,10 @@ def processing(org, **fields):
         return complaint_in(org, "processing")
 
 
-def suspend(org, complaint, reason: str | None, at=sh(2025, 10, 13, 11, 0)):
+ELEVEN = sh(2025, 10, 13, 11, 0)
+
+
+def suspend(org, complaint, reason: str | None, at=ELEVEN):
     data = {"reason": "等待"} | ({"pause_reason": reason} if reason else {})
     with time_machine.travel(at, tick=False):
         complaint_transition(complaint_id=complaint.pk, action="suspend", actor=org.lead, data=data)

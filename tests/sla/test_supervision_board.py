@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from kuaixiang.sla.selectors import BoardFilters, supervision_board, supervision_rows
 from kuaixiang.sla.services import escalations_sweep
-from tests.api.conftest import ApiClient, assert_error, issue_token
+from tests.api.conftest import ApiClient, issue_token
 from tests.lifecycle_paths import complaint_in
 from tests.personas import register
 from tests.sla.conftest import sh

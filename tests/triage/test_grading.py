@@ -283,3 +283,16 @@ def test_grading_never_lowers_severity_and_returns_known_values(text, severity, 
     assert len(set(result.flags)) == len(result.flags)
     if repeat:
         assert SEVERITIES.index(result.severity) >= SEVERITIES.index("important")
+
+
+@pytest.mark.parametrize(
+    ("pack", "root"), [("factory", "fac"), ("property", "prop"), ("regulator_12315", "r12315"), ("school", "sch")]
+)
+def test_other_packs_grade_only_complaints_in_their_own_category_tree(pack, root):
+    path = TELECOM.parent.parent / pack / "grading.yaml"
+    rules = parse_rules(yaml.safe_load(path.read_text(encoding="utf-8"))["grading"])
+    text = "起火了，我要找记者曝光并起诉"
+    inside = grade(rules, facts(text, category_codes=frozenset({root})))
+    outside = grade(rules, facts(text, category_codes=frozenset({"net"})))
+    assert inside.severity == "major" and {"safety", "media", "legal"} <= set(inside.flags)
+    assert outside.matched == [] and all(r.code.startswith(pack.replace("_", "-") + ".") for r in rules)

@@ -1,0 +1,44 @@
+"""The ``alerts:`` section of a rule pack: seed 000's rules load, idempotently; bad rules are named."""
+
+import pytest
+
+from kuaixiang.alerts.models import WarningRule
+from kuaixiang.rulepacks import RulepackError, rulepack_load, rulepack_load_text
+
+
+def test_the_telecom_pack_carries_seed_000s_rules_and_loads_idempotently(db):
+    first = rulepack_load("telecom")
+    assert first["alerts"].created == WarningRule.objects.count() >= 8
+    cat5 = WarningRule.objects.get(code="cat5-day")
+    assert (cat5.category_level, cat5.window_kind, cat5.level_for(99), cat5.level_for(100)) == (5, "calendar_day", 2, 3)
+    roles = {t["role"] for t in cat5.notify_for(3)}
+    assert {"leader", "head", "manager"} <= roles
+    escalated = WarningRule.objects.get(code="escalated-month")
+    assert (escalated.measure, escalated.window_kind, escalated.threshold_for(3), escalated.crisis) == (
+        "escalated",
+        "calendar_month",
+        5,
+        True,
+    )
+    assert rulepack_load("telecom")["alerts"].unchanged == WarningRule.objects.count()
+
+
+@pytest.mark.parametrize(
+    ("rule", "fragment"),
+    [
+        ("{code: a, window: weekly, levels: [{level: 1, at: 1}]}", "window 无效"),
+        ("{code: a, window: calendar_day, levels: [{level: 4, at: 1}]}", "level 应为 1–3"),
+        ("{code: a, window: calendar_day, levels: [{level: 1, at: 5}, {level: 2, at: 3}]}", "级别越高"),
+        ("{code: a, window: calendar_day, levels: [{level: 1, at: 1, notify: [{role: boss}]}]}", "role 无效"),
+        (
+            "{code: a, window: calendar_day, condition: poisson, measure: escalated, levels: [{level: 1, at: 1}]}",
+            "measure: new",
+        ),
+        ("{code: a, window: calendar_day, colour: red, levels: [{level: 1, at: 1}]}", "未知字段"),
+    ],
+)
+def test_a_bad_rule_is_refused_with_its_node_and_nothing_is_written(db, rule, fragment):
+    with pytest.raises(RulepackError) as error:
+        rulepack_load_text(f"alerts:\n  rules:\n    - {rule}\n", source="x.yaml")
+    assert fragment in error.value.message and "alerts.rules[0]" in error.value.message
+    assert not WarningRule.objects.exists()
