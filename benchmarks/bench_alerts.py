@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     print(f"| tripled hour detected within the hour | all | {tri_rate:.0%} | {'PASS' if tri_rate == 1 else 'MISS'} |")
     for db, r in figures["intake"].items():
-        ok = r["on_crossing_batch"] and r["rate_per_s"] >= 190
+        ok = r["on_crossing_batch"] and r["rate_per_s"] >= 195  # offered 200/s; pacing costs the last batch
         print(
             f"| count rule fires on the crossing batch at 200/s ({db}) | yes, ≥ 200/s "
             f"| {r['rate_per_s']}/s, levels {r['levels']} at {r['counts_at_raise']} | {'PASS' if ok else 'MISS'} |"

@@ -187,8 +187,10 @@ def _load(open_count: int, due: int, now: datetime) -> dict:
 
     started = time.monotonic()
     tables = [ComplaintStage, Complaint]  # the database is new: nothing to empty
+    synchronous = None
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
+            synchronous = cursor.execute("PRAGMA synchronous").fetchone()[0]
             cursor.execute("PRAGMA synchronous=OFF")  # a crash mid-load means reload anyway
     dropped = []
     for model in tables:
@@ -208,6 +210,8 @@ def _load(open_count: int, due: int, now: datetime) -> dict:
         for create in dropped:
             cursor.execute(create)
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+        if synchronous is not None:
+            cursor.execute(f"PRAGMA synchronous={int(synchronous)}")  # the sweep runs with the usual setting
     return {"load_seconds": round(time.monotonic() - started, 1), "due_ids": step}
 
 
@@ -302,7 +306,7 @@ def _measure(vendor: str, sizes: tuple[int, int], runs: int) -> dict:
         "runs": {str(k): v["runs"] for k, v in results.items()},
         "load_seconds": {str(k): v["load_seconds"] for k, v in results.items()},
         "ratio": round(ratio, 2),
-        "index_scan": all(v["index_scan"] for v in results.values()),
+        "index_scan": results[big]["index_scan"],
         "plan": results[big]["plan"],
         "ok": results[big]["median"] < TARGET_SECONDS if vendor == "postgresql" else None,
     }

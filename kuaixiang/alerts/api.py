@@ -34,7 +34,7 @@ class WarningOut(Schema):
     department_id: int | None = Field(None, description="责任部门")
     cause: str
     silenced: bool
-    crisis: bool = Field(..., description="规则为危机级")
+    crisis: bool = Field(..., description="已达危机级（危机级规则的最高级别）")
     top_terms: list[str] = Field(default_factory=list, description="相似簇关键词")
 
 
@@ -102,7 +102,7 @@ def _out(w) -> dict:
         "department_id": w.department_id,
         "cause": w.cause,
         "silenced": w.silenced,
-        "crisis": w.rule.crisis,
+        "crisis": w.is_crisis,
         "top_terms": list(w.cluster.top_terms) if w.cluster_id and w.cluster else [],
     }
 

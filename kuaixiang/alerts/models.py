@@ -257,10 +257,28 @@ class Warning(models.Model):
     def is_open(self) -> bool:
         return self.status != self.Status.RESOLVED
 
+    @property
+    def is_crisis(self) -> bool:
+        """The rule is crisis-level and this warning has reached its top level (seed 000: ≥ 5
+        escalated complaints on one problem in a month)."""
+        return self.rule.crisis and self.level >= max((int(x["level"]) for x in self.rule.levels), default=3)
+
+
+EVENT_LABELS = {
+    "raised": _("发出"),
+    "rose": _("升级"),
+    "notified": _("已通知"),
+    "inhibited": _("被高级别抑制"),
+    "silenced": _("静默"),
+    "acknowledged": _("确认"),
+    "assigned": _("指派"),
+    "linked": _("关联工单"),
+    "resolved": _("解除"),
+}
+
 
 class WarningEvent(models.Model):
-    """The warning's timeline: raised, rose, counted, notified, grouped, inhibited, silenced,
-    acknowledged, assigned, linked, resolved."""
+    """The warning's timeline: one row per kind in ``EVENT_LABELS``."""
 
     warning = models.ForeignKey(Warning, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
@@ -274,6 +292,10 @@ class WarningEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["warning", "at", "id"], name="alerts_event_timeline")]
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS.get(self.kind, self.kind))
 
 
 class WarningComplaint(models.Model):

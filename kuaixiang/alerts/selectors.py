@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from kuaixiang import clock
 from kuaixiang.alerts.models import HourlyCount, Warning
@@ -65,10 +65,11 @@ def warning_complaints(warning: Warning, *, user, limit: int = 20):
     )
 
 
-def board_data(*, now: datetime | None = None, sandbox: bool = False) -> dict:
-    """Figures of the monitoring board (监控大屏): today's counts by category (level 1 and 2 nodes)
+def board_data(*, user, now: datetime | None = None, sandbox: bool = False) -> dict:
+    """Figures of the monitoring board (监控大屏): today's counts by category (level-2 nodes)
     and channel, the hourly series of today with the previous hour and the same hour last week,
-    and open warnings by level. A handful of aggregate queries whatever the volume."""
+    and the open warnings ``user`` may see, by level. A handful of aggregate queries whatever the
+    volume (the counts are aggregates without personal data: every signed-in user sees them)."""
     from kuaixiang.complaints.models import Channel
     from kuaixiang.triage.models import Category
 
@@ -87,9 +88,7 @@ def board_data(*, now: datetime | None = None, sandbox: bool = False) -> dict:
     cat_ids = [int(k[4:]) for k in today if k.startswith("cat:")]
     cats = {
         pk: (name, level)
-        for pk, name, level in Category.objects.filter(pk__in=cat_ids, level__lte=2).values_list(
-            "pk", "full_name", "level"
-        )
+        for pk, name, level in Category.objects.filter(pk__in=cat_ids, level=2).values_list("pk", "full_name", "level")
     }
     by_category = sorted(
         ({"name": cats[i][0].replace(" / ", "/"), "level": cats[i][1], "count": today[f"cat:{i}"]} for i in cats),
@@ -116,13 +115,8 @@ def board_data(*, now: datetime | None = None, sandbox: bool = False) -> dict:
         series.append(
             {"hour": at.astimezone(clock.SHANGHAI).strftime("%H:00"), "count": n, "previous": prev, "last_week": week}
         )
-    levels = dict(
-        Warning.objects.filter(sandbox=sandbox)
-        .exclude(status=Warning.Status.RESOLVED)
-        .values_list("level")
-        .annotate(n=Count("id"))
-        .values_list("level", "n")
-    )
+    visible = warnings_visible(user).filter(sandbox=sandbox).exclude(status=Warning.Status.RESOLVED)
+    levels = {row["level"]: row["n"] for row in visible.order_by().values("level").annotate(n=Count("id"))}
     open_warnings = [
         {
             "id": w.pk,
@@ -133,10 +127,7 @@ def board_data(*, now: datetime | None = None, sandbox: bool = False) -> dict:
             "status": w.get_status_display(),
             "raised_at": w.raised_at.astimezone(clock.SHANGHAI).strftime("%m-%d %H:%M"),
         }
-        for w in Warning.objects.filter(sandbox=sandbox)
-        .exclude(status=Warning.Status.RESOLVED)
-        .select_related("rule")
-        .order_by("-level", "-raised_at")[:12]
+        for w in visible.select_related("rule").order_by("-level", "-raised_at")[:12]
     ]
     current = series[-1] if series else {"count": 0, "previous": 0, "last_week": 0}
     return {
@@ -149,7 +140,3 @@ def board_data(*, now: datetime | None = None, sandbox: bool = False) -> dict:
         "levels": {str(level): levels.get(level, 0) for level in (1, 2, 3)},
         "open_warnings": open_warnings,
     }
-
-
-def open_counts_q() -> Q:
-    return ~Q(status=Warning.Status.RESOLVED)

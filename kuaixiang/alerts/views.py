@@ -18,13 +18,13 @@ LIST_ROWS = 100
 
 @login_required
 def board(request):
-    return render(request, "alerts/board.html", {"data": selectors.board_data()})
+    return render(request, "alerts/board.html", {"data": selectors.board_data(user=request.user)})
 
 
 @login_required
 def board_json(request):
     """The board's figures as JSON; the page fetches it every 30 seconds."""
-    return JsonResponse(selectors.board_data(), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(selectors.board_data(user=request.user), json_dumps_params={"ensure_ascii": False})
 
 
 @login_required

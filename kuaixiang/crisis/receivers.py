@@ -23,6 +23,7 @@ def on_warning_raised(sender, warning, previous_level: int, now, **kwargs) -> No
         warning_id=warning.pk,
         level=warning.level,
         rule_code=rule_code,
+        rule_name=getattr(warning.rule, "name", ""),
         category_id=warning.category_id,
         scope_label=warning.scope_label,
         sandbox=bool(warning.sandbox),

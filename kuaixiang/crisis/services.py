@@ -296,135 +296,6 @@ def task_complete(
     return task
 
 
-# ---------------------------------------------------------------- links
-
-
-def _unit_paths(department_ids) -> dict[int, str]:
-    return dict(Department.objects.filter(pk__in=set(department_ids)).values_list("pk", "path"))
-
-
-def links_add(incident: Incident, complaints, *, source: str, now: datetime) -> int:
-    """Link complaints (already loaded, with ``received_at`` and ``intake_department_id``) to the
-    incident and to its branch incidents that contain them; return how many were new here."""
-    complaints = list(complaints)
-    if not complaints:
-        return 0
-    targets = [incident] + list(incident.branches.select_related("unit"))
-    paths = _unit_paths(c.intake_department_id for c in complaints)
-    added_here = 0
-    for target in targets:
-        mine = [c for c in complaints if paths.get(c.intake_department_id, "").startswith(target.unit.path)]
-        if not mine:
-            continue
-        have = set(
-            IncidentComplaint.objects.filter(incident=target, complaint_id__in=[c.pk for c in mine]).values_list(
-                "complaint_id", flat=True
-            )
-        )
-        rows = [
-            IncidentComplaint(incident=target, complaint=c, received_at=c.received_at, linked_at=now, source=source)
-            for c in mine
-            if c.pk not in have
-        ]
-        IncidentComplaint.objects.bulk_create(rows, ignore_conflicts=True)
-        Incident.objects.filter(pk=target.pk).update(linked_count=F("linked_count") + len(rows))
-        if target.pk == incident.pk:
-            added_here = len(rows)
-    return added_here
-
-
-def _complaint_visible(actor, complaint_id: int):
-    from kuaixiang.complaints.models import Complaint
-    from kuaixiang.org.scope import scope_for
-
-    base = Complaint.objects.all() if actor is None else Complaint.objects.filter(scope_for(actor).complaint_filter())
-    complaint = base.filter(pk=complaint_id).only("pk", "received_at", "intake_department_id", "number").first()
-    if complaint is None:
-        raise NotFound("complaint_not_found", "工单不存在或不在您的数据范围内", {"complaint_id": complaint_id})
-    return complaint
-
-
-@transaction.atomic
-def incident_link(*, incident_id: int, complaint_id: int, actor) -> Incident:
-    incident = incident_for_update(incident_id, actor)
-    _require_role(actor, LINK_ROLES, "只有班长、投诉管理员、领导可以关联工单")
-    _require_unit(actor, incident)
-    _require_open(incident)
-    complaint = _complaint_visible(actor, complaint_id)
-    now = clock.now()
-    if not links_add(incident, [complaint], source=IncidentComplaint.Source.MANUAL, now=now):
-        raise Conflict("already_linked", "该工单已关联本事件", {"complaint_id": complaint_id})
-    event_add(
-        incident,
-        kind="link",
-        message=f"关联工单 {complaint.number}",
-        actor=actor,
-        payload={"complaint_id": complaint.pk},
-        at=now,
-    )
-    incident.refresh_from_db()
-    return incident
-
-
-@transaction.atomic
-def incident_unlink(*, incident_id: int, complaint_id: int, actor) -> Incident:
-    incident = incident_for_update(incident_id, actor)
-    _require_role(actor, LINK_ROLES, "只有班长、投诉管理员、领导可以取消关联")
-    _require_unit(actor, incident)
-    _require_open(incident)
-    link = (
-        IncidentComplaint.objects.filter(incident=incident, complaint_id=complaint_id)
-        .select_related("complaint")
-        .first()
-    )
-    if link is None:
-        raise NotFound("not_linked", "该工单未关联本事件", {"complaint_id": complaint_id})
-    if link.replied_with_id:
-        raise Conflict("already_replied", "该工单已按口径答复，不能取消关联", {"complaint_id": complaint_id})
-    number = link.complaint.number
-    family = Q(incident=incident) | Q(incident__parent=incident)
-    removed = IncidentComplaint.objects.filter(family, complaint_id=complaint_id, replied_with__isnull=True)
-    for incident_pk in list(removed.values_list("incident_id", flat=True)):
-        Incident.objects.filter(pk=incident_pk).update(linked_count=F("linked_count") - 1)
-    removed.delete()
-    event_add(
-        incident, kind="unlink", message=f"取消关联工单 {number}", actor=actor, payload={"complaint_id": complaint_id}
-    )
-    incident.refresh_from_db()
-    return incident
-
-
-def complaints_match(complaints, *, now: datetime) -> int:
-    """Link newly registered complaints to the open incidents they match (category subtree inside the
-    incident's unit). One query when no incident is open; three more otherwise."""
-    incidents = list(
-        Incident.objects.filter(status__in=OPEN_STATUSES, match_category__isnull=False, parent__isnull=True)
-        .select_related("match_category", "unit")
-        .order_by("pk")
-    )
-    if not incidents:
-        return 0
-    from kuaixiang.triage.models import Category
-
-    complaints = [c for c in complaints if c.category_id]
-    if not complaints:
-        return 0
-    categories = dict(Category.objects.filter(pk__in={c.category_id for c in complaints}).values_list("pk", "path"))
-    places = _unit_paths(c.intake_department_id for c in complaints)
-    linked = 0
-    for incident in incidents:
-        mine = [
-            c
-            for c in complaints
-            if categories.get(c.category_id, "").startswith(incident.match_category.path)
-            and places.get(c.intake_department_id, "").startswith(incident.unit.path)
-            and c.received_at >= incident.activated_at - timedelta(days=1)
-        ]
-        if mine:
-            linked += links_add(incident, mine, source=IncidentComplaint.Source.MATCH, now=now)
-    return linked
-
-
 # ---------------------------------------------------------------- open
 
 
@@ -634,94 +505,6 @@ def incident_report_update(*, incident_id: int, actor, cause=None, measures=None
     return incident
 
 
-# ---------------------------------------------------------------- branches
-
-
-@transaction.atomic
-def incident_push_branches(*, incident_id: int, actor, branch_ids: list[int] | None = None) -> list[Incident]:
-    """Push an HQ incident to branches (all active ones when ``branch_ids`` is None): each gets its own
-    incident with the playbook's branch steps, its people, and the already linked complaints it holds."""
-    incident = incident_for_update(incident_id, actor)
-    _require_role(actor, PUSH_ROLES, "只有投诉管理员、领导可以下发分公司")
-    _require_unit(actor, incident)
-    _require_open(incident)
-    if incident.parent_id or incident.unit.level != Department.Level.HQ:
-        raise Conflict("not_hq_incident", "只有总部事件可以下发分公司")
-    branches = Department.objects.filter(
-        level=Department.Level.BRANCH, active=True, path__startswith=incident.unit.path
-    )
-    if branch_ids is not None:
-        wanted = set(branch_ids)
-        branches = branches.filter(pk__in=wanted)
-        missing = wanted - set(branches.values_list("pk", flat=True))
-        if missing or not wanted:
-            raise InvalidInput("unknown_branch", "分公司不存在", {"branch_ids": sorted(missing)})
-    done = set(incident.branches.values_list("unit_id", flat=True))
-    now = clock.now()
-    created = []
-    steps = _steps_for(incident.playbook, branch=True)
-    for branch in branches.exclude(pk__in=done).order_by("path"):
-        child = Incident.objects.create(
-            title=f"{incident.title}（{branch.name}）",
-            description=incident.description,
-            playbook=incident.playbook,
-            severity=incident.severity,
-            source=Incident.Source.BRANCH,
-            unit=branch,
-            parent=incident,
-            sandbox=incident.sandbox,
-            flags=incident.flags,
-            match_category=incident.match_category,
-            scope_label=incident.scope_label,
-            declared_by=actor,
-            activated_at=now,
-        )
-        _participants_create(child, now)
-        _tasks_create(child, steps, now)
-        event_add(child, kind="open", message=f"总部下发：{incident.title}", actor=actor, at=now)
-        held = [
-            link.complaint
-            for link in incident.links.select_related("complaint").only(
-                "complaint__id", "complaint__received_at", "complaint__intake_department_id", "complaint_id"
-            )
-        ]
-        paths = _unit_paths(c.intake_department_id for c in held)
-        mine = [c for c in held if paths.get(c.intake_department_id, "").startswith(branch.path)]
-        rows = [
-            IncidentComplaint(
-                incident=child,
-                complaint=c,
-                received_at=c.received_at,
-                linked_at=now,
-                source=IncidentComplaint.Source.MATCH,
-            )
-            for c in mine
-        ]
-        IncidentComplaint.objects.bulk_create(rows, ignore_conflicts=True)
-        child.linked_count = len(rows)
-        Incident.objects.filter(pk=child.pk).update(linked_count=child.linked_count)
-        notify_roles(
-            child,
-            [r.key for r in incident.playbook.roles.all()],
-            subject=f"【危机事件下发】{incident.title}",
-            body=f"总部已启动「{incident.playbook.name}」，请按预案处置并使用统一解释口径。\n{incident.description[:500]}",
-        )
-        created.append(child)
-    if not created:
-        raise Conflict("already_pushed", "所选分公司均已下发")
-    names = "、".join(c.unit.name for c in created)
-    event_add(
-        incident,
-        kind="push",
-        message=f"下发分公司：{names}",
-        actor=actor,
-        payload={"branches": [c.unit_id for c in created]},
-        at=now,
-    )
-    tasks_finish_kind(incident, StepKind.BRANCHES, actor=actor, now=now, note=f"已下发：{names}")
-    return created
-
-
 # ---------------------------------------------------------------- from warnings
 
 
@@ -747,6 +530,7 @@ class WarningFacts:
     complaint_ids: tuple[int, ...]
     unit_id: int | None
     raised_at: datetime
+    rule_name: str = ""
 
 
 @transaction.atomic
@@ -796,7 +580,8 @@ def incidents_from_warning(*, facts: WarningFacts, now: datetime | None = None) 
             result.append(existing)
             continue
         severity = {1: "yellow", 2: "orange", 3: "red"}.get(facts.level, playbook.default_severity)
-        title = f"{facts.scope_label or (category.name if category else '投诉')}批量投诉（{facts.level} 级预警）"
+        subject = (facts.scope_label or (category.name if category else "投诉")).split("/")[-1]
+        title = f"{subject}：{facts.rule_name or facts.rule_code}（{facts.level} 级预警）"
         description = (
             f"预警 #{facts.warning_id}（规则 {facts.rule_code}）：{facts.scope_label}，"
             f"已聚集 {len(complaints)} 件投诉。"
@@ -860,6 +645,7 @@ def warnings_catch_up(*, now: datetime, within: timedelta = timedelta(hours=2)) 
             warning_id=warning.pk,
             level=warning.level,
             rule_code=warning.rule.code,
+            rule_name=warning.rule.name,
             category_id=warning.category_id,
             scope_label=warning.scope_label,
             sandbox=warning.sandbox,
@@ -873,105 +659,3 @@ def warnings_catch_up(*, now: datetime, within: timedelta = timedelta(hours=2)) 
         if incidents_from_warning(facts=facts, now=now):
             handled += 1
     return handled
-
-
-# ---------------------------------------------------------------- sweeps
-
-
-def tasks_due(*, now: datetime, limit: int = 500) -> list[int]:
-    return list(
-        IncidentTask.objects.filter(next_check_at__lte=now)
-        .order_by("next_check_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-
-
-def task_escalate(*, task_id: int, now: datetime) -> int | None:
-    """Fire the next escalation level of an overdue task once (compare-and-set on its level): level 1
-    tells the owners and the commander, level 2 (one hour later) the leaders. Return the level fired."""
-    task = IncidentTask.objects.select_related("incident", "incident__playbook").filter(pk=task_id).first()
-    if task is None or task.state != IncidentTask.State.OPEN or task.next_check_at is None or task.next_check_at > now:
-        return None
-    level = task.escalation_level + 1
-    next_check = task.due_at + ESCALATE_AFTER if level == 1 and task.due_at else None
-    with transaction.atomic():
-        claimed = IncidentTask.objects.filter(
-            pk=task.pk, escalation_level=task.escalation_level, state=IncidentTask.State.OPEN
-        ).update(escalation_level=level, next_check_at=next_check)
-        if claimed != 1:
-            return None
-        incident = task.incident
-        due = task.due_at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M") if task.due_at else "—"
-        roles = [task.owner_role, "commander"] if level == 1 else ["leaders", "commander"]
-        what = "已超时" if level == 1 else "超时 1 小时仍未完成，升级至领导"
-        event_add(
-            incident,
-            kind="escalate",
-            message=f"任务「{task.title}」{what}（时限 {due}）",
-            payload={"task_id": task.pk, "level": level},
-            at=now,
-        )
-        notify_roles(
-            incident,
-            roles,
-            subject=f"【危机任务{what}】{task.title}"[:200],
-            body=f"事件：{incident.title}\n任务：{task.title}\n时限：{due}",
-        )
-    return level
-
-
-def tasks_sweep(*, now: datetime, limit: int = 500) -> int:
-    """Escalate every due task; the cost grows with what is due. Return how many levels fired."""
-    fired = 0
-    for task_id in tasks_due(now=now, limit=limit):
-        try:
-            fired += 1 if task_escalate(task_id=task_id, now=now) else 0
-        except Exception:  # one bad row must not stop the sweep; push it forward
-            log.exception("crisis task escalation %s failed", task_id)
-            IncidentTask.objects.filter(pk=task_id, next_check_at__lte=now).update(
-                next_check_at=now + timedelta(minutes=15)
-            )
-    return fired
-
-
-def hours_log(*, now: datetime) -> int:
-    """Write each finished hour's figure (new linked complaints, change against the hour before) to the
-    timeline of every incident being tracked; each hour once (compare-and-set on ``hour_logged``).
-    The hour of closing is the last one written."""
-    from kuaixiang.crisis.hourly import HOUR, hour_floor
-    from kuaixiang.crisis.selectors import hourly_figures
-
-    written = 0
-    recent = Q(status__in=OPEN_STATUSES) | Q(closed_at__gte=now - timedelta(hours=3))
-    for incident in Incident.objects.filter(recent).only("pk", "activated_at", "closed_at", "hour_logged", "status"):
-        last = hour_floor(incident.closed_at) if incident.closed_at else hour_floor(now) - HOUR
-        first = incident.hour_logged + HOUR if incident.hour_logged else hour_floor(incident.activated_at)
-        if last < first:
-            continue
-        figures = {f.start: f for f in hourly_figures(incident, now=now, first=first, last=last)}
-        for hour in sorted(figures)[-48:]:
-            figure = figures[hour]
-            with transaction.atomic():
-                claimed = Incident.objects.filter(pk=incident.pk, hour_logged=incident.hour_logged).update(
-                    hour_logged=hour
-                )
-                if claimed != 1:
-                    break
-                incident.hour_logged = hour
-                local = hour.astimezone(clock.SHANGHAI)
-                pct = f"{figure.percent:+.1f}%" if figure.percent is not None else "—"
-                event_add(
-                    incident,
-                    kind="hourly",
-                    message=f"{local:%m-%d %H:00}–{(local + HOUR):%H:00} 新增关联投诉 {figure.count} 件，"
-                    f"较前一小时 {figure.change:+d}（{pct}）",
-                    payload={
-                        "hour": hour.isoformat(),
-                        "count": figure.count,
-                        "change": figure.change,
-                        "percent": figure.percent,
-                    },
-                    at=now,
-                )
-                written += 1
-    return written

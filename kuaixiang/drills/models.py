@@ -43,7 +43,7 @@ class Drill(models.Model):
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     drill_finished_at = models.DateTimeField(_("演练时钟结束时间"), null=True, blank=True)
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
     rows = models.PositiveIntegerField(_("回放行数"), default=0)
     registered = models.PositiveIntegerField(_("登记投诉数"), default=0)

@@ -239,9 +239,10 @@ def _incident_for(playbook, result, fallback_end: datetime):
 
 def drill_start(*, playbook: str, scenario: dict, actor, speed: float = 60.0, title: str = "") -> Drill:
     """Start a drill of ``playbook`` (a code) with ``scenario`` (see :func:`scenario_rows`) at
-    ``speed`` times real time. Empties the sandbox, replays the surge into it, opens the sandbox
-    incident and returns the running drill. 403 for non-managers, 400 for a bad playbook,
-    scenario, speed or title, 409 while another drill is running; nothing is written then."""
+    ``speed`` times real time. Closes the sandbox incidents left open, empties the sandbox, replays
+    the surge into it, opens the sandbox incident and returns the running drill. 403 for
+    non-managers, 400 for a bad playbook, scenario, speed or title, 409 while another drill is
+    running; nothing is written then."""
     from kuaixiang.alerts.replay import replay_rows
     from kuaixiang.crisis.services import playbook_current
 
@@ -261,6 +262,7 @@ def drill_start(*, playbook: str, scenario: dict, actor, speed: float = 60.0, ti
         raise Conflict("drill_running", f"演练“{running.title}”尚未结束，沙箱一次只能进行一个演练", {"id": running.pk})
     try:
         with transaction.atomic():
+            _sandbox_incidents_close()
             result = replay_rows(rows, rulepack=_rulepack(), keep=False)
             if not result.registered:
                 raise InvalidInput("invalid_scenario", "场景中没有可登记的投诉", {"skipped": result.skipped[:20]})
@@ -285,6 +287,23 @@ def drill_start(*, playbook: str, scenario: dict, actor, speed: float = 60.0, ti
             )
     except IntegrityError as exc:  # another drill started at the same moment
         raise Conflict("drill_running", "已有演练在进行，沙箱一次只能进行一个演练") from exc
+
+
+def _sandbox_incidents_close() -> int:
+    """Close the sandbox incidents still open (left by earlier drills, or opened for other
+    playbooks by their warnings), so that this drill's warnings open a fresh incident instead of
+    joining an old one. Returns how many were closed."""
+    from kuaixiang.crisis.models import Incident
+    from kuaixiang.crisis.services import OPEN_STATUSES, incident_close
+
+    stale = list(
+        Incident.objects.filter(sandbox=True, parent__isnull=True, status__in=OPEN_STATUSES).values_list(
+            "pk", flat=True
+        )
+    )
+    for incident_id in stale:
+        incident_close(incident_id=incident_id, actor=None, note="新演练开始，关闭沙箱中遗留的事件")
+    return len(stale)
 
 
 def _rulepack() -> str:

@@ -115,8 +115,9 @@ def _role_recipients(complaint, roles: list[str]) -> list:
     """Active users behind escalation roles: ``assignee``; ``handler``/``head`` of the handling
     department; ``lead``/``manager`` of the intake department; ``leader`` of the intake unit
     (or, when it has none, of HQ). For ``head``/``lead``/``manager``/``leader``, when the duty
-    roster has people on shift now for that role there (unit subtree for leaders), only they are
-    notified instead of everyone with the role (``kuaixiang.org.duty.duty_on_shift``)."""
+    roster has people on shift now for that role there (unit subtree for leaders; HQ's duty
+    leader when the unit has no leader), only they are notified instead of everyone with the
+    role (``kuaixiang.org.duty.duty_on_shift``)."""
     from django.contrib.auth import get_user_model
 
     from kuaixiang.org.duty import duty_on_shift
@@ -148,6 +149,9 @@ def _role_recipients(complaint, roles: list[str]) -> list:
         found = {u.pk for u in duty_on_shift(role="leader", department_ids=unit_ids, at=now)}
         if not found:
             found = set(leaders.filter(department__path__startswith=unit.path).values_list("user_id", flat=True))
+        if not found:
+            hq_ids = Department.objects.filter(Q(parent__isnull=True) | Q(parent__parent__isnull=True)).values("pk")
+            found = {u.pk for u in duty_on_shift(role="leader", department_ids=hq_ids, at=now)}
         if not found:
             found = set(leaders.filter(department__parent__isnull=True).values_list("user_id", flat=True))
             found |= set(leaders.filter(department__parent__parent__isnull=True).values_list("user_id", flat=True))

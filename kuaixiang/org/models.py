@@ -177,7 +177,11 @@ class ShiftSwap(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("替班人"), on_delete=models.CASCADE, related_name="+"
     )
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("批准人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("批准人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     reason = models.CharField(_("原因"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("时间"))

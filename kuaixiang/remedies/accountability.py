@@ -21,6 +21,7 @@ from kuaixiang.org.models import Staff
 from kuaixiang.org.roles import Role
 from kuaixiang.org.scope import scope_for
 from kuaixiang.remedies.models import Accountability, AccountabilityState
+from kuaixiang.remedies.services import valid_id
 
 RECORDERS = frozenset({Role.MANAGER, Role.LEADER, Role.ADMIN})
 APPROVERS = frozenset({Role.LEADER, Role.ADMIN})
@@ -59,7 +60,9 @@ def accountability_record(
     """Record a finding (state draft). Raise Forbidden for roles that may not, InvalidInput for bad data."""
     if staff_of(actor).role not in RECORDERS:
         raise Forbidden("not_allowed", "只有投诉管理员、领导或系统管理员可以登记责任追究")
-    staff = Staff.objects.select_related("department", "user").filter(user_id=person_id).first()
+    staff = None
+    if valid_id(person_id):
+        staff = Staff.objects.select_related("department", "user").filter(user_id=person_id).first()
     if staff is None:
         raise InvalidInput("unknown_person", "责任人不存在", {"field": "person_id"})
     if not scope_for(actor).covers_department(staff.department_id):
@@ -75,7 +78,7 @@ def accountability_record(
         raise InvalidInput("invalid_fine", f"罚款金额应在 0–{MAX_FINE} 元之间", {"field": "fine"})
     complaint = None
     if complaint_id is not None:
-        complaint = complaints_visible(actor).filter(pk=complaint_id).first()
+        complaint = complaints_visible(actor).filter(pk=complaint_id).first() if valid_id(complaint_id) else None
         if complaint is None:
             raise InvalidInput("invalid_complaint", "工单不存在或不在您的数据范围内", {"field": "complaint_id"})
     now = clock.now()
@@ -96,7 +99,7 @@ def accountability_record(
 @transaction.atomic
 def accountability_approve(*, actor, accountability_id: int) -> Accountability:
     """A leader or admin other than the recorder approves the finding; the penalty then counts."""
-    row = accountability_visible(actor).filter(pk=accountability_id).first()
+    row = accountability_visible(actor).filter(pk=accountability_id).first() if valid_id(accountability_id) else None
     if row is None:
         raise NotFound("accountability_not_found", "记录不存在或不在您的数据范围内", {"id": accountability_id})
     if staff_of(actor).role not in APPROVERS:

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Router, Schema
 from ninja.responses import Status as Reply
@@ -14,6 +14,7 @@ from kuaixiang.remedies import accountability, capa, present, selectors, service
 from kuaixiang.remedies.inputs import MAX_AMOUNT, DecisionInput, RemedyInput
 
 router = Router(tags=["授权与补偿"])
+Id = Annotated[int, Field(ge=1, le=2**62)]
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error}
 
 
@@ -240,7 +241,7 @@ def authority_matrix(request):
 
 class EightDIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    complaint_ids: list[int] = Field(..., min_length=1, max_length=100)
+    complaint_ids: list[Id] = Field(..., min_length=1, max_length=100)
     title: str = Field(..., min_length=1, max_length=200)
     product: str = Field("", max_length=200)
 
@@ -258,8 +259,8 @@ class EightDUpdate(Schema):
     d6_verification: str | None = Field(None, max_length=10_000)
     d7_prevention: str | None = Field(None, max_length=10_000)
     d8_closure: str | None = Field(None, max_length=10_000)
-    team_ids: list[int] | None = Field(None, max_length=100)
-    complaint_ids: list[int] | None = Field(None, min_length=1, max_length=100)
+    team_ids: list[Id] | None = Field(None, max_length=100)
+    complaint_ids: list[Id] | None = Field(None, min_length=1, max_length=100)
 
 
 class CapaOut(Schema):

@@ -8,7 +8,7 @@ permanent one (corrective, preventive) 7 — both set in the rule pack (``author
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -38,6 +38,7 @@ TEXT_FIELDS = (
 )
 COUNT_FIELDS = ("stock_checked", "stock_isolated")
 MAX_TEXT = 10_000
+MAX_ID = 2**62
 
 
 def _clean_text(value, field: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
@@ -88,7 +89,9 @@ def eightd_visible(user):
 
 
 def eightd_get(user, eightd_id: int) -> EightD:
-    row = eightd_visible(user).filter(pk=eightd_id).select_related("champion", "department", "created_by").first()
+    row = None
+    if 1 <= eightd_id <= MAX_ID:
+        row = eightd_visible(user).filter(pk=eightd_id).select_related("champion", "department", "created_by").first()
     if row is None:
         raise NotFound("eightd_not_found", "8D 报告不存在或不在您的数据范围内", {"id": eightd_id})
     return row
@@ -99,6 +102,8 @@ def _complaints(user, ids) -> list:
         ids = sorted({int(i) for i in ids})
     except (TypeError, ValueError):
         raise InvalidInput("invalid_complaint", "关联工单编号无效", {"field": "complaint_ids"}) from None
+    if any(not 1 <= i <= MAX_ID for i in ids) or len(ids) > 100:
+        raise InvalidInput("invalid_complaint", "关联工单编号无效（最多 100 张）", {"field": "complaint_ids"})
     found = list(complaints_visible(user).filter(pk__in=ids))
     if len(found) != len(ids) or not ids:
         raise InvalidInput("invalid_complaint", "至少关联一张您数据范围内的工单", {"field": "complaint_ids"})
@@ -166,6 +171,8 @@ def _users(ids, field: str) -> set[int]:
         wanted = {int(i) for i in ids}
     except (TypeError, ValueError):
         raise InvalidInput("invalid_user", "人员编号无效", {"field": field}) from None
+    if any(not 1 <= i <= MAX_ID for i in wanted):
+        raise InvalidInput("invalid_user", "人员编号无效", {"field": field})
     found = set(get_user_model().objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True))
     if found != wanted:
         raise InvalidInput("invalid_user", "人员不存在或已停用", {"field": field})
@@ -185,7 +192,7 @@ def capa_action_add(
     description = _clean_text(description, "description", required=True)
     _users([owner_id], "owner_id")
     now = clock.now()
-    if due_at is not None and (due_at.tzinfo is None or due_at < now.replace(year=now.year - 1)):
+    if due_at is not None and (due_at.tzinfo is None or due_at < now - timedelta(days=366)):
         raise InvalidInput("invalid_due", "完成时限须为带时区的合理时间", {"field": "due_at"})
     return CapaAction.objects.create(
         eightd=row,
@@ -200,7 +207,7 @@ def capa_action_add(
 @transaction.atomic
 def capa_action_complete(*, actor, action_id: int, verified: bool = False, verification: str = "") -> CapaAction:
     """Mark an action done and record the verification of its effect (D6)."""
-    action = CapaAction.objects.filter(pk=action_id).first()
+    action = CapaAction.objects.filter(pk=action_id).first() if 1 <= action_id <= MAX_ID else None
     if action is None:
         raise NotFound("capa_not_found", "措施不存在", {"id": action_id})
     eightd_get(actor, action.eightd_id)

@@ -387,6 +387,14 @@ def acting_for(step: ApprovalStep, actor, today: date) -> tuple[bool, int | None
     return (True, delegation.principal_id) if delegation else (False, None)
 
 
+MAX_ID = 2**62
+
+
+def valid_id(value: int) -> bool:
+    """Whether ``value`` can be a primary key (larger integers overflow SQLite's INTEGER)."""
+    return isinstance(value, int) and 1 <= value <= MAX_ID
+
+
 def remedy_for_actor(actor, remedy_id: int) -> Remedy:
     """The remedy if the actor may see it: its complaint is in their scope, or they are (or stand in
     for) one of its approvers. NotFound otherwise."""
@@ -564,6 +572,8 @@ def delegation_create(
     principal = principal_id or actor.pk
     if principal != actor.pk and staff_of(actor).role != Role.ADMIN:
         raise Forbidden("not_principal", "只能为自己设置委托")
+    if not valid_id(delegate_id):
+        raise InvalidInput("unknown_delegate", "代理人不存在或已停用", {"field": "delegate_id"})
     if delegate_id == principal:
         raise InvalidInput("delegate_self", "不能委托给自己", {"field": "delegate_id"})
     if not Staff.objects.filter(user_id=delegate_id, user__is_active=True).exists():
@@ -586,7 +596,7 @@ def delegation_create(
 
 @transaction.atomic
 def delegation_end(*, actor, delegation_id: int) -> None:
-    row = Delegation.objects.filter(pk=delegation_id).first()
+    row = Delegation.objects.filter(pk=delegation_id).first() if valid_id(delegation_id) else None
     if row is None or (row.principal_id != actor.pk and staff_of(actor).role != Role.ADMIN):
         raise NotFound("delegation_not_found", "委托不存在")
     row.delete()

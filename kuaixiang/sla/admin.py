@@ -55,9 +55,14 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         "priority",
         "channels",
         "severities",
+        "intents",
+        "difficulties",
+        "flags",
         "category",
         "branch",
         "pause_on_suspend",
+        "pause_reasons",
+        "digest",
     )
     inlines = [SlaTargetInline, EscalationStepInline]
 

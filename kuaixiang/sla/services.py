@@ -400,7 +400,7 @@ def stage_escalate(
         row.escalation_level = step.level
         row.breached = row.breached or step.trigger == EscalationTrigger.BREACH
         _schedule_next(kernel, row, policy)
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # inside a sweep, the stage's savepoint covers it
             # The row as read (level and schedule): any change since (another worker, a pause
             # and resume, completion) makes the claim fail.
             claimed = ComplaintStage.objects.filter(
@@ -508,6 +508,9 @@ def escalations_due(*, now: datetime, limit: int = 500) -> list[int]:
     )
 
 
+COMMIT_BATCH = 100
+
+
 def escalations_sweep(*, now: datetime, limit: int = 500) -> list[Escalated]:
     """Escalate every due stage (at most ``limit``), then send the digests of digest-mode
     policies (one message per person); cost grows with the number due only."""
@@ -517,19 +520,29 @@ def escalations_sweep(*, now: datetime, limit: int = 500) -> list[Escalated]:
     policies = selectors.policy_table() if ids else {}
     rows: dict[int, ComplaintStage] = {}
     for start in range(0, len(ids), 500):
-        chunk = ComplaintStage.objects.select_related("complaint", "target__calendar").filter(
-            pk__in=ids[start : start + 500]
-        )
+        chunk = ComplaintStage.objects.select_related(
+            "complaint__department", "complaint__intake_department", "target__calendar"
+        ).filter(pk__in=ids[start : start + 500])
         rows.update((r.pk, r) for r in chunk)
-    for stage_id in ids:
-        try:
-            row = rows.get(stage_id)
-            if row is not None:
-                fired.extend(stage_escalate(stage_id=stage_id, now=now, kernels=kernels, row=row, policies=policies))
-        except Exception:  # noqa: BLE001 — one bad row must not stop the sweep; push it forward
-            log.exception("SLA escalation of stage %s failed", stage_id)
-            ComplaintStage.objects.filter(pk=stage_id, next_check_at__lte=now).update(
-                next_check_at=now + timedelta(minutes=15)
-            )
+    # One commit per batch, not per level: each commit waits for the WAL to reach the disk.
+    # Every stage still runs in its own savepoint (a failure rolls back that stage only), and
+    # a claim stays a compare-and-set: a second worker blocks on the claimed row until this
+    # batch commits, then finds the level taken. Workers take rows in the same order.
+    for start in range(0, len(ids), COMMIT_BATCH):
+        with transaction.atomic():
+            for stage_id in ids[start : start + COMMIT_BATCH]:
+                row = rows.get(stage_id)
+                if row is None:
+                    continue
+                try:
+                    with transaction.atomic():
+                        fired.extend(
+                            stage_escalate(stage_id=stage_id, now=now, kernels=kernels, row=row, policies=policies)
+                        )
+                except Exception:  # noqa: BLE001 — one bad row must not stop the sweep; push it forward
+                    log.exception("SLA escalation of stage %s failed", stage_id)
+                    ComplaintStage.objects.filter(pk=stage_id, next_check_at__lte=now).update(
+                        next_check_at=now + timedelta(minutes=15)
+                    )
     digests_flush(now=now)
     return fired

@@ -76,16 +76,14 @@ FIELD_LABELS = {
 
 
 def regrade_details(payload: dict) -> list[tuple[str, str]]:
-    """Timeline lines of a ``regrade`` event: one per changed field (before → after), and the reason."""
+    """Timeline lines of a ``regrade`` event: one per changed field (before → after); the reason is
+    shown by the timeline's generic ``reason`` line."""
     before, after = payload.get("before") or {}, payload.get("after") or {}
-    lines = [
+    return [
         (FIELD_LABELS.get(f, f), f"{value_label(f, before.get(f))} → {value_label(f, after[f])}")
         for f in FIELD_LABELS
         if f in after
     ]
-    if payload.get("reason"):
-        lines.append(("调整原因", payload["reason"]))
-    return lines
 
 
 @login_required

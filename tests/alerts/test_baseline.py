@@ -84,3 +84,19 @@ def test_a_doubling_against_the_previous_hour_warns(org):
     burst(org, 20, NOON + timedelta(minutes=50))
     baselines_evaluate(now=NOON + timedelta(minutes=59))
     assert Warning.objects.get().scope_label == "全部"
+
+
+def test_the_minute_task_runs_the_baseline_rules(org):
+    from kuaixiang.alerts.tasks import evaluate_baselines
+
+    make_rule(
+        code="change",
+        condition="hour_change",
+        group_by="all",
+        window_kind="rolling_hours",
+        min_count=10,
+        levels=[{"level": 1, "at": 2, "notify": []}],
+    )
+    burst(org, 20, NOON + timedelta(minutes=50))
+    with time_machine.travel(NOON + timedelta(minutes=55), tick=False):
+        assert evaluate_baselines.call_local() == 1

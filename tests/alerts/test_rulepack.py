@@ -42,3 +42,25 @@ def test_a_bad_rule_is_refused_with_its_node_and_nothing_is_written(db, rule, fr
         rulepack_load_text(f"alerts:\n  rules:\n    - {rule}\n", source="x.yaml")
     assert fragment in error.value.message and "alerts.rules[0]" in error.value.message
     assert not WarningRule.objects.exists()
+
+
+def test_the_admin_form_checks_levels_like_the_rule_pack(db):
+    from kuaixiang.alerts.admin import WarningRuleForm
+
+    data = {
+        "code": "x",
+        "name": "x",
+        "version": 1,
+        "group_by": "all",
+        "window_kind": "calendar_day",
+        "window_size": 1,
+        "measure": "new",
+        "condition": "threshold",
+        "params": "{}",
+        "min_count": 1,
+        "levels": '[{"level": 5, "at": 1}]',
+    }
+    form = WarningRuleForm(data=data)
+    assert not form.is_valid() and "level 应为 1–3" in str(form.errors["levels"])
+    form = WarningRuleForm(data={**data, "levels": '[{"level": 1, "at": 3, "notify": [{"role": "manager"}]}]'})
+    assert form.is_valid(), form.errors

@@ -59,3 +59,9 @@ def test_an_agent_cannot_see_or_act_on_warnings(org, warning):
     assert "信号弱" not in client.get("/alerts/warnings/").content.decode()
     assert client.get(f"/alerts/warnings/{warning.pk}/").status_code == 404
     assert client.post(f"/alerts/warnings/{warning.pk}/acknowledge/").status_code == 403
+
+
+def test_the_board_lists_only_the_warnings_the_viewer_may_see(org, warning):
+    with time_machine.travel(MORNING, tick=False):
+        data = login(org.agent).get("/alerts/board.json").json()
+    assert data["total_today"] == 3 and data["open_warnings"] == [] and data["levels"]["1"] == 0

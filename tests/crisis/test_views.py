@@ -87,3 +87,18 @@ def test_the_list_and_the_page_cost_the_same_however_much_data(crisis_org, incid
     services.incident_open(playbook="public_opinion", title="舆情", actor=crisis_org.hq_manager)
     assert count(f"/crisis/{incident.pk}/") == page
     assert count("/crisis/") == listing
+
+
+def test_playbooks_and_incidents_are_in_the_admin(crisis_org, incident):
+    from django.contrib.auth import get_user_model
+
+    from kuaixiang.crisis.models import Playbook
+
+    get_user_model().objects.create_superuser("root", "root@example.cn", PASSWORD)
+    client = Client()
+    client.login(username="root", password=PASSWORD)
+    playbook = Playbook.objects.get(code="telecom_crisis")
+    page = client.get(f"/admin/crisis/playbook/{playbook.pk}/change/")
+    assert page.status_code == 200 and "special_report" in page.content.decode()
+    assert client.get("/admin/crisis/incident/").status_code == 200
+    assert client.get(f"/admin/crisis/incident/{incident.pk}/change/").status_code == 200

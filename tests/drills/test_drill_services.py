@@ -168,3 +168,26 @@ def test_a_scenario_with_nothing_registrable_writes_nothing(drill_org):
     with pytest.raises(InvalidInput):
         start(drill_org, playbook="property_major", scenario={"kind": "recorded", "csv": csv})
     assert not Drill.objects.exists() and not Incident.objects.exists()
+
+
+def test_a_new_drill_closes_sandbox_incidents_left_open_and_opens_a_fresh_one(drill_org):
+    from kuaixiang.alerts.replay import CategoryMap
+    from kuaixiang.alerts.sandbox import sandbox_build
+    from kuaixiang.crisis.services import incident_open
+    from kuaixiang.drills.services import DEFAULT_BURST_CATEGORY
+    from kuaixiang.triage.models import Category
+
+    # An open sandbox incident on the surge's category would otherwise absorb the new warning.
+    category = Category.objects.get(pk=CategoryMap().resolve(DEFAULT_BURST_CATEGORY))
+    with time_machine.travel(START - timedelta(days=1), tick=False):
+        stale = incident_open(
+            playbook="telecom_crisis",
+            title="遗留演练事件",
+            actor=None,
+            sandbox=True,
+            unit=sandbox_build(),
+            match_category=category,
+        )
+    drill = start(drill_org)
+    assert drill.activation == Drill.Activation.WARNING and drill.incident_id != stale.pk
+    assert Incident.objects.get(pk=stale.pk).status == Incident.Status.CLOSED

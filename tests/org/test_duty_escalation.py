@@ -65,3 +65,10 @@ def test_the_duty_leader_of_the_unit_is_told(org, complaint):
     shift(org, leader_b, org.branch, "leader", NOON.date(), "08:00", "08:00")
     assert recipients(complaint, ["leader"]) == {"leader_b"}
     assert leader_a.is_active
+
+
+def test_a_unit_without_leaders_reaches_the_hq_duty_leader(org, complaint):
+    leader2 = person("leader2", org.hq_leaders, "leader")
+    assert recipients(complaint, ["leader"]) == {"leader", "leader2"}
+    shift(org, leader2, org.hq_leaders, "leader", NOON.date(), "08:00", "08:00")
+    assert recipients(complaint, ["leader"]) == {"leader2"}

@@ -34,7 +34,10 @@ def browser(live_server, monkeypatch):
 
         def context():
             ctx = chromium.new_context(
-                base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900}
+                base_url=live_server.url,
+                locale="zh-CN",
+                timezone_id="Asia/Shanghai",
+                viewport={"width": 1366, "height": 900},
             )
             ctx.set_default_timeout(15_000)
             return ctx.new_page()
@@ -104,10 +107,19 @@ def test_request_approve_and_every_page(browser, transactional_db):
     capa.eightd_update(
         actor=org.manager,
         eightd_id=eightd.pk,
-        data={"d2_problem": "同批次光猫频繁掉线", "d4_root_cause": "固件缺陷", "stock_checked": 1200, "stock_isolated": 35},
+        data={
+            "d2_problem": "同批次光猫频繁掉线",
+            "d4_root_cause": "固件缺陷",
+            "stock_checked": 1200,
+            "stock_isolated": 35,
+        },
     )
-    capa.capa_action_add(actor=org.manager, eightd_id=eightd.pk, kind="temporary", description="隔离库存", owner_id=org.head.pk)
-    capa.capa_action_add(actor=org.manager, eightd_id=eightd.pk, kind="corrective", description="升级固件", owner_id=org.head.pk)
+    capa.capa_action_add(
+        actor=org.manager, eightd_id=eightd.pk, kind="temporary", description="隔离库存", owner_id=org.head.pk
+    )
+    capa.capa_action_add(
+        actor=org.manager, eightd_id=eightd.pk, kind="corrective", description="升级固件", owner_id=org.head.pk
+    )
     manager.goto("/remedies/8d/")
     shot(manager, "8d-list")
     manager.goto(f"/remedies/8d/new/?complaint={complaint.pk}")

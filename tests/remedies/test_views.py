@@ -173,3 +173,26 @@ def test_accountability_page_records_and_approves(matrix):
 def test_pages_need_a_login(db, path):
     response = Client().get(path)
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/remedies/99999999999999999999999/",
+        "/remedies/complaint/99999999999999999999999/new/",
+        "/remedies/8d/99999999999999999999999/",
+        "/remedies/8d/99999999999999999999999/export.docx",
+    ],
+)
+def test_huge_ids_are_404_not_500(matrix, path):
+    assert login(matrix.manager).get(path).status_code == 404
+
+
+def test_huge_ids_in_forms_are_400_not_500(matrix):
+    client = login(matrix.manager)
+    huge = "9" * 30
+    assert client.post("/remedies/accountability/", {"person_id": huge, "finding": "x"}).status_code == 400
+    response = client.post(
+        "/remedies/delegations/", {"delegate_id": huge, "starts_on": "2026-12-01", "ends_on": "2026-12-02"}
+    )
+    assert response.status_code == 400

@@ -133,3 +133,20 @@ def test_the_pack_parser_checks_pause_rules():
     with pytest.raises(RulepackError, match="pause_reasons"):
         rulepack_load_text(pack.replace("holiday", "test").replace('"*"', "nowhere"))
     assert not SlaPolicy.objects.exists()
+
+
+@pytest.mark.parametrize("rules", [{"holiday": ["*"]}, {"test": "reply"}, {"test": ["nowhere"]}, ["customer"]], ids=str)
+def test_the_admin_refuses_bad_pause_rules(rules):
+    from django.core.exceptions import ValidationError
+
+    policy = SlaPolicy(code="p", name="p", effective_from=MON, pause_reasons=rules)
+    with pytest.raises(ValidationError) as caught:
+        policy.clean()
+    assert "pause_reasons" in caught.value.message_dict
+
+
+def test_paused_stages_of_a_policy():
+    policy = SlaPolicy(pause_reasons=RULES, pause_on_suspend=False)
+    assert policy.paused_stages("test") == {"department_return"}
+    assert policy.paused_stages("other") == set()
+    assert SlaPolicy(pause_reasons={}, pause_on_suspend=True).paused_stages("customer") == {"*"}

@@ -61,3 +61,53 @@ def test_a_bad_sla_section_changes_nothing():
     with pytest.raises(RulepackError, match="整数"):
         rulepack_load_text(pack)
     assert not Category.objects.exists() and not SlaPolicy.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("intents: [angry]", "intents"),
+        ("difficulties: [easy]", "difficulties"),
+        ("flags: [not a name]", "flags"),
+        ("flags: upstream", "flags"),
+    ],
+)
+def test_bad_match_keys_are_refused(line, message):
+    pack = dedent(
+        f"""
+        sla:
+          policies:
+            - code: p
+              effective_from: 2025-01-01
+              {line}
+              targets:
+                reply: {{amount: 1, unit: working_days}}
+        """
+    )
+    with pytest.raises(RulepackError, match=message):
+        rulepack_load_text(pack)
+    assert not SlaPolicy.objects.exists()
+
+
+@pytest.mark.django_db
+def test_match_keys_pause_rules_and_digest_are_loaded():
+    pack = dedent(
+        """
+        sla:
+          policies:
+            - code: p
+              effective_from: 2025-01-01
+              intents: [suggestion]
+              difficulties: [complex]
+              flags: [campus]
+              pause_reasons: {test: [reply], customer: ["*"]}
+              digest: true
+              targets:
+                reply: {amount: 1, unit: working_days}
+        """
+    )
+    rulepack_load_text(pack)
+    policy = SlaPolicy.objects.get(code="p")
+    assert (policy.intents, policy.difficulties, policy.flags) == (["suggestion"], ["complex"], ["campus"])
+    assert policy.pause_reasons == {"test": ["reply"], "customer": ["*"]} and policy.digest
