@@ -1,7 +1,7 @@
 """Warnings API (mounted at /api/v1): list, detail and lifecycle actions. Thin: services decide."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -78,7 +78,9 @@ class ListQuery(Schema):
 class ActionIn(Schema):
     note: str = Field("", max_length=2000, description="acknowledge/assign：备注")
     department_id: int | None = Field(None, ge=1, le=2**62, description="assign：责任部门")
-    complaint_ids: list[int] = Field(default_factory=list, max_length=500, description="link：工单 id 列表")
+    complaint_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+        default_factory=list, max_length=500, description="link：工单 id 列表"
+    )
     cause: str = Field("", max_length=5000, description="resolve：原因分析（必填）")
 
 

@@ -77,14 +77,16 @@ def _cluster_for(c, *, sandbox: bool, now: datetime, centroids: list[Cluster]) -
     return cluster, [original]
 
 
-def clusters_add(complaints, *, sandbox_of, rules, now: datetime) -> list:
-    """Put near-duplicate and very similar complaints into clusters; count cluster growth for
-    ``rules`` (cluster rules of the matching sandbox flag); return the warnings raised or risen."""
+def clusters_add(complaints, *, sandbox_of, rules_for: dict[int, list], now: datetime) -> list:
+    """Put near-duplicate and very similar complaints into clusters; count cluster growth for the
+    cluster rules covering each complaint (``rules_for``: complaint id -> rules, already filtered
+    by scope and sandbox); return the warnings raised or risen."""
     from kuaixiang.alerts import counting
 
     centroids = list(Cluster.objects.filter(last_at__gte=now - CLUSTER_WINDOW))
     hits: dict[tuple[int, str], list] = defaultdict(list)
     scopes: dict[tuple[int, str], counting.Scope] = {}
+    rules: dict[int, object] = {}
     for c in complaints:
         sandbox = sandbox_of(c)
         cluster, founders = _cluster_for(c, sandbox=sandbox, now=now, centroids=centroids)
@@ -97,11 +99,11 @@ def clusters_add(complaints, *, sandbox_of, rules, now: datetime) -> list:
         cluster.last_at = now
         if cluster.size & (cluster.size - 1) == 0 or not cluster.top_terms:  # 2, 4, 8 … members
             _refresh_terms(cluster)
-        for rule in rules:
-            if rule.sandbox == sandbox:
-                key = f"cluster:{cluster.pk}"
-                hits[(rule.pk, key)].extend(added)
-                scopes[(rule.pk, key)] = counting.Scope(key, cluster_label(cluster), cluster_id=cluster.pk)
+        key = f"cluster:{cluster.pk}"
+        for rule in rules_for.get(c.pk, ()):
+            hits[(rule.pk, key)].extend(added)
+            scopes[(rule.pk, key)] = counting.Scope(key, cluster_label(cluster), cluster_id=cluster.pk)
+            rules[rule.pk] = rule
     if not hits:
         return []
-    return counting.count_and_warn(hits, {r.pk: r for r in rules}, scopes, now)
+    return counting.count_and_warn(hits, rules, scopes, now)

@@ -107,7 +107,8 @@ def rule_scope(rule: WarningRule, complaint, ctx: Context, rule_paths: dict[int,
             node_id = ids[rule.category_level - 1]
         node = ctx.categories[node_id]
         return Scope(f"cat:{node_id}", node[2], category_id=node_id)
-    return None  # clusters are counted by kuaixiang.alerts.clusters
+    # A cluster rule covers the complaint; kuaixiang.alerts.clusters finds its cluster and key.
+    return Scope("cluster", "")
 
 
 def rule_label(rule: WarningRule, ctx: Context | None = None) -> str:
@@ -250,18 +251,22 @@ def on_registered(sender, complaints, actor=None, now=None, **kwargs) -> None:
     paths = _rule_paths(rules)
     hits: dict[tuple[int, str], list] = defaultdict(list)
     scopes: dict[tuple[int, str], Scope] = {}
+    cluster_rules: dict[int, list[WarningRule]] = defaultdict(list)  # complaint id -> cluster rules covering it
     for c in complaints:
         sandbox = ctx.sandbox(c)
         for rule in rules:
-            if rule.sandbox != sandbox or rule.group_by == GroupBy.CLUSTER:
+            if rule.sandbox != sandbox:
                 continue
             scope = rule_scope(rule, c, ctx, paths)
-            if scope is not None:
+            if scope is None:
+                continue
+            if rule.group_by == GroupBy.CLUSTER:
+                cluster_rules[c.pk].append(rule)
+            else:
                 hits[(rule.pk, scope.key)].append(c)
                 scopes[(rule.pk, scope.key)] = scope
     touched = count_and_warn(hits, {r.pk: r for r in rules}, scopes, now) if hits else []
-    cluster_rules = [r for r in rules if r.group_by == GroupBy.CLUSTER]
-    touched += clusters.clusters_add(complaints, sandbox_of=ctx.sandbox, rules=cluster_rules, now=now)
+    touched += clusters.clusters_add(complaints, sandbox_of=ctx.sandbox, rules_for=cluster_rules, now=now)
     services.warnings_notify(touched, now=now)
 
 

@@ -100,20 +100,6 @@ class PoissonCusum:
         return False
 
 
-def poisson_tail(observed: int, expected: float) -> float:
-    """P(X ≥ observed) for X ~ Poisson(expected): the surprise of a count (1.0 when observed ≤ 0)."""
-    if observed <= 0:
-        return 1.0
-    expected = max(expected, 1e-12)
-    # 1 − P(X ≤ observed − 1), summed in log space for stability.
-    term = math.exp(-expected)
-    total = term
-    for k in range(1, observed):
-        term *= expected / k
-        total += term
-    return max(0.0, 1.0 - total)
-
-
 def detection_delays(alarms: Sequence[int], bursts: Sequence[tuple[int, int]]) -> tuple[list[int | None], int]:
     """Match alarm minutes to planted bursts ``(start, end)`` (minutes, end exclusive): return the
     delay of the first alarm inside each burst (None = missed) and the number of alarms outside

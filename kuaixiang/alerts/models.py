@@ -6,7 +6,10 @@ with ``COUNT(*)``; baseline rules read hourly counters. A warning is one row per
 (rule, scope key, window): counts grow and the level may rise, it is never duplicated.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -103,14 +106,6 @@ class WarningRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
-
-    @property
-    def is_count_rule(self) -> bool:
-        return self.condition == Condition.THRESHOLD
-
-    @property
-    def cluster(self) -> bool:
-        return self.group_by == GroupBy.CLUSTER
 
     def level_for(self, figure: float) -> int:
         """The highest level whose ``at`` ``figure`` reaches; 0 when none."""
@@ -313,6 +308,9 @@ class WarningComplaint(models.Model):
         constraints = [models.UniqueConstraint(fields=["warning", "complaint"], name="alerts_warning_complaint")]
 
 
+MAX_SILENCE = timedelta(days=30)
+
+
 class Silence(models.Model):
     """Mute notifications for matching warnings until ``ends_at`` (planned maintenance).
 
@@ -344,6 +342,12 @@ class Silence(models.Model):
 
     def __str__(self) -> str:
         return self.comment
+
+    def clean(self):
+        if self.starts_at and self.ends_at and not timedelta(0) < self.ends_at - self.starts_at <= MAX_SILENCE:
+            raise ValidationError(_("静默结束时间须晚于开始时间，且不超过 30 天"))
+        if not 1 <= self.max_level <= 3:
+            raise ValidationError(_("最高级别应为 1–3"))
 
 
 class DetectorState(models.Model):

@@ -4,7 +4,7 @@ and silences (``warnings_notify``), and the lifecycle: acknowledge, assign, link
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -363,6 +363,7 @@ def warning_acknowledge(*, warning_id: int, actor, note: str = "") -> Warning:
 def warning_assign(*, warning_id: int, actor, department_id: int, note: str = "") -> Warning:
     """Assign the warning to a responsible department (责任部门) and tell its head."""
     from kuaixiang.notify.services import notifications_send
+    from kuaixiang.org.duty import duty_resolve
     from kuaixiang.org.models import Department
 
     warning = _for_update(warning_id, actor)
@@ -392,7 +393,7 @@ def warning_assign(*, warning_id: int, actor, department_id: int, note: str = ""
         before=before,
         note=note[:2000],
     )
-    heads = warning_recipients_role(warning, Role.HEAD, department, now)
+    heads = duty_resolve(role=Role.HEAD, department=department, at=now)
     if heads:
         subject, body, link = _message([warning])
         notifications_send(
@@ -405,12 +406,6 @@ def warning_assign(*, warning_id: int, actor, department_id: int, note: str = ""
     return warning
 
 
-def warning_recipients_role(warning: Warning, role: str, department, now: datetime) -> list:
-    from kuaixiang.org.duty import duty_resolve
-
-    return duty_resolve(role=role, department=department, at=now)
-
-
 @transaction.atomic
 def warning_link(*, warning_id: int, actor, complaint_ids: list[int]) -> Warning:
     """Link complaints (by id, within the actor's data scope) to the warning."""
@@ -419,7 +414,7 @@ def warning_link(*, warning_id: int, actor, complaint_ids: list[int]) -> Warning
 
     warning = _for_update(warning_id, actor)
     ids = sorted(set(complaint_ids))
-    if not ids or len(ids) > 500:
+    if not ids or len(ids) > 500 or not all(1 <= i <= 2**62 for i in ids):
         raise InvalidInput("complaint_ids_invalid", "请提供 1–500 个工单编号", {"count": len(ids)})
     found = set(Complaint.objects.filter(scope_for(actor).complaint_filter(), pk__in=ids).values_list("pk", flat=True))
     missing = [i for i in ids if i not in found]
@@ -452,48 +447,3 @@ def warning_resolve(*, warning_id: int, actor, cause: str) -> Warning:
     warning.save(update_fields=["status", "resolved_at", "cause", "updated_at"])
     _event(warning, "resolved", now, actor=actor, cause=cause)
     return warning
-
-
-WARNING_ACTIONS = {
-    "acknowledge": warning_acknowledge,
-    "assign": warning_assign,
-    "link": warning_link,
-    "resolve": warning_resolve,
-}
-
-
-@transaction.atomic
-def silence_create(
-    *,
-    actor,
-    comment: str,
-    ends_at: datetime,
-    starts_at: datetime | None = None,
-    rule_id=None,
-    category_id=None,
-    channel: str = "",
-    scope_contains: str = "",
-    max_level: int = 3,
-) -> Silence:
-    """Silence matching warnings until ``ends_at`` (planned maintenance); at most 30 days."""
-    if _staff_role(actor) not in MANAGE_ROLES:
-        raise Forbidden("warning_forbidden", "无权设置静默")
-    now = clock.now()
-    starts_at = starts_at or now
-    if not comment.strip():
-        raise InvalidInput("comment_required", "请填写静默原因")
-    if ends_at <= starts_at or ends_at - starts_at > timedelta(days=30):
-        raise InvalidInput("silence_period_invalid", "静默结束时间须晚于开始时间，且不超过 30 天")
-    if not 1 <= max_level <= 3:
-        raise InvalidInput("max_level_invalid", "最高级别应为 1–3")
-    return Silence.objects.create(
-        rule_id=rule_id,
-        category_id=category_id,
-        channel=channel,
-        scope_contains=scope_contains,
-        max_level=max_level,
-        comment=comment.strip()[:300],
-        starts_at=starts_at,
-        ends_at=ends_at,
-        created_by=actor,
-    )

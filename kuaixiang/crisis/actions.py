@@ -7,7 +7,7 @@ result dict (the bulk reply's per-complaint outcome, the new script version …)
 
 from collections.abc import Callable
 
-from kuaixiang.crisis import reports, scripts, services
+from kuaixiang.crisis import branches, links, reports, scripts, services
 from kuaixiang.errors import InvalidInput, NotFound
 
 MAX_TEXT = services.MAX_TEXT
@@ -71,10 +71,10 @@ def incident_action(*, incident_id: int, action: str, actor, data: dict | None =
         "stabilise": lambda: (services.incident_stabilise(incident_id=incident_id, actor=actor, note=note), {})[1],
         "close": lambda: (services.incident_close(incident_id=incident_id, actor=actor, note=note), {})[1],
         "link": lambda: _linked(
-            services.incident_link(incident_id=incident_id, complaint_id=_id(data, "complaint_id"), actor=actor)
+            links.incident_link(incident_id=incident_id, complaint_id=_id(data, "complaint_id"), actor=actor)
         ),
         "unlink": lambda: _linked(
-            services.incident_unlink(incident_id=incident_id, complaint_id=_id(data, "complaint_id"), actor=actor)
+            links.incident_unlink(incident_id=incident_id, complaint_id=_id(data, "complaint_id"), actor=actor)
         ),
         "draft_script": lambda: _script(
             scripts.script_draft(incident_id=incident_id, actor=actor, content=_text(data, "content", required=True))
@@ -133,5 +133,5 @@ def _pushed(incident_id: int, data: dict, actor) -> dict:
         not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids)
     ):
         raise InvalidInput("invalid_branch_ids", "branch_ids 应为正整数列表", {"field": "branch_ids"})
-    created = services.incident_push_branches(incident_id=incident_id, actor=actor, branch_ids=ids)
+    created = branches.incident_push_branches(incident_id=incident_id, actor=actor, branch_ids=ids)
     return {"branches": [{"id": c.pk, "unit": c.unit.name} for c in created]}

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from kuaixiang import clock
 from kuaixiang.complaints.models import Complaint
-from kuaixiang.crisis import scripts, services
+from kuaixiang.crisis import branches, links, scripts, services, sweeps
 from kuaixiang.crisis.models import IncidentComplaint, Playbook
 from kuaixiang.triage.models import Category
 
@@ -37,17 +37,17 @@ def crisis_demo_seed(*, logins: dict, now: datetime | None = None) -> dict:
     recent = Complaint.objects.filter(
         category__path__startswith=category.path, received_at__gte=now - timedelta(hours=2)
     ).only("pk", "received_at", "intake_department_id")
-    services.links_add(incident, recent, source=IncidentComplaint.Source.WARNING, now=start)
+    links.links_add(incident, recent, source=IncidentComplaint.Source.WARNING, now=start)
     with clock.frozen(now - timedelta(minutes=60)):
         draft = scripts.script_draft(incident_id=incident.pk, actor=pr, content=DEMO_SCRIPT)
     with clock.frozen(now - timedelta(minutes=50)):
         scripts.script_approve(incident_id=incident.pk, actor=leader, number=draft.number)
         scripts.script_publish(incident_id=incident.pk, actor=leader, number=draft.number)
     with clock.frozen(now - timedelta(minutes=45)):
-        branches = services.incident_push_branches(incident_id=incident.pk, actor=admin)
-    services.hours_log(now=now)
+        pushed = branches.incident_push_branches(incident_id=incident.pk, actor=admin)
+    sweeps.hours_log(now=now)
     incident.refresh_from_db()
-    return {"incidents": 1 + len(branches), "linked": incident.linked_count}
+    return {"incidents": 1 + len(pushed), "linked": incident.linked_count}
 
 
 def crisis_demo_reset() -> int:

@@ -43,7 +43,7 @@ def _enqueue(facts) -> None:
 
 def on_complaints_registered(sender, complaints, actor, now, **kwargs) -> None:
     """Link new complaints to the open incidents they match (cheap: one query when none is open)."""
-    from kuaixiang.crisis.services import complaints_match
+    from kuaixiang.crisis.links import complaints_match
 
     complaints_match(complaints, now=now)
 

@@ -6,7 +6,8 @@ so every agent can see its script) and to the staff of the units above it.
 
 from datetime import UTC, datetime
 
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import CharField, Count, F, Func, Q
 from django.db.models.functions import TruncHour
 
 from kuaixiang import clock
@@ -22,6 +23,7 @@ from kuaixiang.crisis.models import (
     ScriptVersion,
 )
 from kuaixiang.errors import NotFound
+from kuaixiang.org.models import Department
 
 OPEN_STATUSES = (Incident.Status.ACTIVE, Incident.Status.STABILISING)
 
@@ -33,7 +35,7 @@ def incidents_visible(user):
     staff = actor_staff(user)
     department = staff.department
     unit = department.unit()
-    if unit.parent_id is None:
+    if unit.level == Department.Level.HQ:
         return Incident.objects.all()
     ancestors = [int(part) for part in department.path.strip("/").split("/") if part]
     return Incident.objects.filter(Q(unit_id__in=ancestors) | Q(unit__path__startswith=unit.path))
@@ -111,17 +113,25 @@ def hourly_figures(
     now = now or clock.now()
     window_first, window_last = series_window(incident.activated_at, incident.closed_at, now)
     first, last = first or window_first, last or window_last
-    counts = {
-        row["hour"].astimezone(UTC): row["n"]
-        for row in IncidentComplaint.objects.filter(
-            incident_id=incident.pk, received_at__gte=first - HOUR, received_at__lt=last + HOUR
+    rows = IncidentComplaint.objects.filter(
+        incident_id=incident.pk, received_at__gte=first - HOUR, received_at__lt=last + HOUR
+    )
+    return hourly_series(_hour_counts(rows), first, last)
+
+
+def _hour_counts(rows) -> dict[datetime, int]:
+    """Count ``rows`` per UTC hour of ``received_at`` in the database. SQLite stores UTC text, so
+    ``strftime`` groups it in C (Django's ``TruncHour`` there calls back into Python per row)."""
+    if connection.vendor == "sqlite":
+        hour = Func(
+            F("received_at"),
+            template="strftime('%%Y-%%m-%%d %%H', %(expressions)s)",
+            output_field=CharField(),
         )
-        .annotate(hour=TruncHour("received_at", tzinfo=UTC))
-        .values("hour")
-        .annotate(n=Count("id"))
-        .order_by()
-    }
-    return hourly_series(counts, first, last)
+        grouped = rows.annotate(hour=hour).values("hour").annotate(n=Count("id")).order_by()
+        return {datetime.strptime(r["hour"], "%Y-%m-%d %H").replace(tzinfo=UTC): r["n"] for r in grouped}
+    grouped = rows.annotate(hour=TruncHour("received_at", tzinfo=UTC)).values("hour").annotate(n=Count("id"))
+    return {r["hour"].astimezone(UTC): r["n"] for r in grouped.order_by()}
 
 
 def series_json(figures: list[HourFigure]) -> list[dict]:

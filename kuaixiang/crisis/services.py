@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
 from kuaixiang import clock
 from kuaixiang.crisis.criteria import SEVERITIES, Criteria, criteria_met, step_amount
@@ -300,7 +300,7 @@ def task_complete(
 
 
 def _root_unit() -> Department:
-    unit = Department.objects.filter(parent__isnull=True).order_by("pk").first()
+    unit = Department.objects.filter(parent__isnull=True, level=Department.Level.HQ).order_by("pk").first()
     if unit is None:
         raise Conflict("no_organisation", "尚未建立组织架构")
     return unit
@@ -351,8 +351,9 @@ def incident_open(
     task per step with its stored deadline, the given complaints linked, the initial report sent.
 
     ``actor=None`` is the system (a warning or a drill). A person must hold a declaring role
-    (manager, leader, admin); the incident belongs to the actor's unit unless ``unit`` is given.
-    ``sandbox=True`` marks a drill: its messages stay in the inbox. Raises InvalidInput for an
+    (manager, leader, admin); the incident belongs to ``unit`` when given, else for a drill to the
+    sandbox organisation (when built), else to the actor's unit (HQ for the system).
+    ``sandbox=True`` marks a drill: its messages stay in the inbox, its people are the unit's own. Raises InvalidInput for an
     unknown playbook, severity or empty title; nothing is written then."""
     return _open(
         playbook=playbook,
@@ -388,6 +389,7 @@ def _open(
     complaints,
     now,
 ) -> Opened:
+    from kuaixiang.crisis.links import links_add
     from kuaixiang.crisis.reports import initial_report_send
 
     if isinstance(playbook, str):
@@ -403,6 +405,10 @@ def _open(
     if len(flags) > 10 or not all(isinstance(f, str) and 0 < len(f) <= 40 and "\x00" not in f for f in flags):
         raise InvalidInput("invalid_flags", "标记应为不超过 10 个、每个不超过 40 字的文本", {"field": "flags"})
     now = now or clock.now()
+    if unit is None and sandbox:
+        from kuaixiang.alerts.sandbox import sandbox_root
+
+        unit = sandbox_root()
     if unit is None:
         unit = actor_staff(actor).department.unit() if actor is not None else _root_unit()
     incident = Incident.objects.create(
@@ -539,6 +545,7 @@ def incidents_from_warning(*, facts: WarningFacts, now: datetime | None = None) 
     at most one incident per playbook; a warning on the category of an open incident of the same
     playbook joins it (its complaints are linked and the timeline says so)."""
     from kuaixiang.complaints.models import Complaint
+    from kuaixiang.crisis.links import links_add
     from kuaixiang.triage.models import Category
 
     now = now or clock.now()

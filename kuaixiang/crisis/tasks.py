@@ -2,7 +2,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from kuaixiang import clock
-from kuaixiang.crisis import services
+from kuaixiang.crisis import services, sweeps
 
 
 @db_task(retries=3, retry_delay=5)
@@ -14,13 +14,13 @@ def open_incidents_for_warning(facts: services.WarningFacts) -> list[int]:
 @db_periodic_task(crontab(minute="*"))
 def sweep_incident_tasks() -> int:
     """Escalate overdue incident tasks (compare-and-set claims; safe with several workers)."""
-    return services.tasks_sweep(now=clock.now())
+    return sweeps.tasks_sweep(now=clock.now())
 
 
 @db_periodic_task(crontab(minute="*"))
 def log_incident_hours() -> int:
     """Write each finished hour's count of new linked complaints to the incident timelines."""
-    return services.hours_log(now=clock.now())
+    return sweeps.hours_log(now=clock.now())
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -28,6 +28,7 @@ from kuaixiang.drills.models import Drill, DrillStep
 from kuaixiang.drills.scoring import drill_clock, drill_score, step_score
 from kuaixiang.drills.surge import SurgeSpec, surge_rows
 from kuaixiang.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kuaixiang.org.models import Department
 from kuaixiang.org.roles import Role
 from kuaixiang.org.scope import staff_record
 
@@ -244,6 +245,7 @@ def drill_start(*, playbook: str, scenario: dict, actor, speed: float = 60.0, ti
     non-managers, 400 for a bad playbook, scenario, speed or title, 409 while another drill is
     running; nothing is written then."""
     from kuaixiang.alerts.replay import replay_rows
+    from kuaixiang.alerts.sandbox import sandbox_build
     from kuaixiang.crisis.services import playbook_current
 
     _require_manager(actor)
@@ -257,11 +259,14 @@ def drill_start(*, playbook: str, scenario: dict, actor, speed: float = 60.0, ti
         raise InvalidInput("invalid_title", "标题不超过 200 字", {"field": "title"})
     now = clock.now()
     kind, stored, rows = scenario_rows(scenario, end=now)
-    running = Drill.objects.filter(status=Drill.Status.RUNNING).first()
-    if running is not None:
-        raise Conflict("drill_running", f"演练“{running.title}”尚未结束，沙箱一次只能进行一个演练", {"id": running.pk})
     try:
         with transaction.atomic():
+            # Starts are serialised on the sandbox's root row: a second start waits, then sees this one.
+            Department.objects.select_for_update().filter(pk=sandbox_build().pk).first()
+            running = Drill.objects.filter(status=Drill.Status.RUNNING).first()
+            if running is not None:
+                message = f"演练“{running.title}”尚未结束，沙箱一次只能进行一个演练"
+                raise Conflict("drill_running", message, {"id": running.pk})
             _sandbox_incidents_close()
             result = replay_rows(rows, rulepack=_rulepack(), keep=False)
             if not result.registered:

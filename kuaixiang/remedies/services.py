@@ -400,17 +400,22 @@ def remedy_for_actor(actor, remedy_id: int) -> Remedy:
     for) one of its approvers. NotFound otherwise."""
     from kuaixiang.complaints.selectors import complaints_visible
 
-    remedy = (
-        Remedy.objects.select_related("complaint", "requested_by", "department", "unit").filter(pk=remedy_id).first()
-    )
+    remedy = None
+    if valid_id(remedy_id):
+        remedy = (
+            Remedy.objects.select_related("complaint", "requested_by", "department", "unit")
+            .filter(pk=remedy_id)
+            .first()
+        )
     if remedy is not None:
-        if complaints_visible(actor).filter(pk=remedy.complaint_id).exists():
-            return remedy
+        # Approvers first: one query, and usually the case when someone decides.
         today = local_today()
         principals = Delegation.objects.filter(delegate=actor, starts_on__lte=today, ends_on__gte=today).values(
             "principal_id"
         )
         if ApprovalStep.objects.filter(Q(approvers=actor) | Q(approvers__in=principals), remedy_id=remedy.pk).exists():
+            return remedy
+        if complaints_visible(actor).filter(pk=remedy.complaint_id).exists():
             return remedy
     raise NotFound("remedy_not_found", "补偿申请不存在或不在您的数据范围内", {"id": remedy_id})
 

@@ -7,11 +7,11 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from kuaixiang import clock
+from kuaixiang.sla.selectors import BOARD_STATE_LABELS
 
 HEADER = Font(bold=True)
 OVERDUE = PatternFill("solid", fgColor="F8D7DA")
 WARNING = PatternFill("solid", fgColor="FFF3CD")
-STATE_LABELS = {"overdue": "已超时", "warning": "即将超时"}
 
 
 def _local(value) -> str:
@@ -78,7 +78,7 @@ def board_workbook(board, rows: list[dict]) -> bytes:
                 row["stage"],
                 _local(row["due_at"]),
                 _hours(row["left"]),
-                STATE_LABELS[row["state"]],
+                BOARD_STATE_LABELS[row["state"]],
                 row["level"],
                 row["summary"],
             ]

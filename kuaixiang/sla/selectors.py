@@ -155,6 +155,7 @@ def stage_clock(row: ComplaintStage, now: datetime) -> tuple[str, timedelta | No
 # ---------------------------------------------------------------- supervision board (督办看板)
 
 BOARD_STATES = ("overdue", "warning")
+BOARD_STATE_LABELS = {"overdue": "已超时", "warning": "即将超时"}
 BOARD_ROWS = 200
 EXPORT_ROWS = 10_000
 

@@ -12,8 +12,6 @@ from kuaixiang.sla import selectors
 from kuaixiang.sla.export import board_workbook
 from kuaixiang.web.views import domain_errors
 
-STATE_LABELS = {"overdue": "已超时", "warning": "即将超时"}
-
 
 def board_filters(params) -> selectors.BoardFilters:
     """Parse ``state``, ``branch``, ``department`` and ``level`` query parameters (400 when bad)."""
@@ -62,7 +60,7 @@ def board(request):
     names = {r["id"]: r["name"] for r in data.branches} | {r["id"]: r["name"] for r in data.departments}
     chips = []
     if filters.state:
-        chips.append((STATE_LABELS[filters.state], _query(filters, state="")))
+        chips.append((selectors.BOARD_STATE_LABELS[filters.state], _query(filters, state="")))
     if filters.branch is not None:
         chips.append((f"单位：{names.get(filters.branch, filters.branch)}", _query(filters, branch=None)))
     if filters.department is not None:
@@ -84,7 +82,6 @@ def board(request):
         "limit": selectors.BOARD_ROWS,
         "chips": chips,
         "export_query": _query(filters),
-        "state_labels": STATE_LABELS,
     }
     return render(request, "sla/board.html", context)
 

@@ -2,7 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 
 from kuaixiang.alerts.models import Silence, Warning, WarningComplaint, WarningCounter, WarningEvent
 from kuaixiang.alerts.signals import warning_raised
@@ -124,3 +126,10 @@ def test_complaints_outside_the_rule_scope_do_not_count(org):
         for _ in range(5):
             register(org.agent, category_id=org.leaf.pk)
     assert not WarningCounter.objects.exists()
+
+
+def test_a_silence_longer_than_thirty_days_or_ending_first_is_refused(org):
+    for ends in (MORNING - timedelta(hours=1), MORNING + timedelta(days=31)):
+        with pytest.raises(ValidationError):
+            Silence(comment="割接", starts_at=MORNING, ends_at=ends).full_clean()
+    Silence(comment="割接", starts_at=MORNING, ends_at=MORNING + timedelta(days=2)).full_clean()

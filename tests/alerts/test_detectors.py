@@ -62,12 +62,6 @@ def test_cusum_finds_a_tenfold_surge_within_fifteen_minutes_and_stays_quiet_befo
     assert delay <= 15
 
 
-def test_poisson_tail():
-    assert detectors.poisson_tail(0, 3) == 1.0
-    assert math.isclose(detectors.poisson_tail(1, 2), 1 - math.exp(-2))
-    assert detectors.poisson_tail(30, 5) < 1e-9
-
-
 def test_detection_delays_match_alarms_to_bursts():
     delays, false = detectors.detection_delays([5, 130, 400, 500], [(100, 160), (300, 360)])
     assert delays == [30, None]

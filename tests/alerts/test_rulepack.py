@@ -64,3 +64,12 @@ def test_the_admin_form_checks_levels_like_the_rule_pack(db):
     assert not form.is_valid() and "level 应为 1–3" in str(form.errors["levels"])
     form = WarningRuleForm(data={**data, "levels": '[{"level": 1, "at": 3, "notify": [{"role": "manager"}]}]'})
     assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize("pack", ["property", "regulator_12315", "factory", "school"])
+def test_every_shipped_pack_has_warning_rules_scoped_to_its_own_categories(db, pack):
+    result = rulepack_load(pack)
+    assert result["alerts"].created >= 5
+    rules = WarningRule.objects.all()
+    assert {r.category.code for r in rules if r.category_id} == {rules[0].category.code}
+    assert any(r.crisis and r.measure == "escalated" for r in rules)

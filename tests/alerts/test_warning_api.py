@@ -78,3 +78,10 @@ def test_the_list_costs_the_same_queries_for_one_or_many_warnings(org, api_as, w
     with CaptureQueriesContext(connection) as many:
         assert manager.get("/warnings").json()["count"] == 3
     assert len(many) == len(one)
+
+
+def test_out_of_range_ids_are_a_client_error(org, api_as, warning):
+    manager = api_as("manager")
+    response = manager.post(f"/warnings/{warning.pk}/actions/link", {"complaint_ids": [-(2**70), 5]})
+    assert response.status_code == 400
+    assert_error(manager.get(f"/warnings/{2**70}"), 404, "warning_not_found")

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections
 
 from kuaixiang import clock
-from kuaixiang.crisis import services
+from kuaixiang.crisis import services, sweeps
 from kuaixiang.crisis.models import Incident, IncidentEvent
 from kuaixiang.rulepacks import rulepack_load
 from kuaixiang.sla.models import Calendar
@@ -51,10 +51,10 @@ def world(transactional_db):
 def test_racing_sweeps_fire_each_task_level_once(world):
     incident = services.incident_open(playbook="telecom_crisis", title="并发", actor=world.hq_manager)
     late = clock.now() + timedelta(hours=2, minutes=1)
-    assert not _race(4, lambda: services.tasks_sweep(now=late))
+    assert not _race(4, lambda: sweeps.tasks_sweep(now=late))
     assert IncidentEvent.objects.filter(incident=incident, kind="escalate").count() == 3  # fix, script, branches
     later = late + timedelta(hours=1)
-    assert not _race(4, lambda: services.tasks_sweep(now=later))
+    assert not _race(4, lambda: sweeps.tasks_sweep(now=later))
     assert IncidentEvent.objects.filter(incident=incident, kind="escalate").count() == 6
 
 

@@ -14,7 +14,7 @@ from docx import Document
 from kuaixiang.alerts.models import Warning
 from kuaixiang.complaints.intake import parse_complaint_input
 from kuaixiang.complaints.services import complaint_register_bulk
-from kuaixiang.crisis import reports, scripts, selectors, services
+from kuaixiang.crisis import reports, scripts, selectors, services, sweeps
 from kuaixiang.crisis.models import Incident, IncidentComplaint
 from kuaixiang.notify.models import Notification
 from kuaixiang.rulepacks import rulepack_load
@@ -85,7 +85,7 @@ def test_a_surge_opens_the_crisis_incident_and_runs_the_playbook(org, django_cap
     linked_before = IncidentComplaint.objects.filter(incident=incident, received_at__lt=local(2025, 9, 30, 10)).count()
     assert [(f.start, f.count) for f in figures] == [(local(2025, 9, 30, 10), 1), (local(2025, 9, 30, 11), 1)]
     assert figures[0].change == 1 - linked_before
-    services.hours_log(now=local(2025, 9, 30, 12, 1))
+    sweeps.hours_log(now=local(2025, 9, 30, 12, 1))
     assert incident.events.filter(kind="hourly").count() == 2
 
     # Close on 30 September: the special report is due at the end of the third working day after it.

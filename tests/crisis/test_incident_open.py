@@ -133,3 +133,13 @@ def test_a_branch_manager_declares_for_the_branch(crisis_org):
     assert selectors.incident_get(crisis_org.agent, incident.pk) == incident
     with pytest.raises(Exception, match="不存在"):
         selectors.incident_get(crisis_org.outside_agent, incident.pk)
+
+
+def test_a_drill_runs_in_the_sandbox_organisation_with_its_people(crisis_org):
+    from kuaixiang.alerts.sandbox import sandbox_build
+
+    root = sandbox_build()
+    incident = _open(crisis_org, sandbox=True, actor=None)
+    assert incident.unit == root
+    people = set(incident.participants.values_list("user__username", flat=True))
+    assert people and all(name.startswith("sandbox-") for name in people)

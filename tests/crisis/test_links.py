@@ -3,7 +3,7 @@
 import pytest
 import time_machine
 
-from kuaixiang.crisis import services
+from kuaixiang.crisis import branches, links, services
 from kuaixiang.crisis.models import IncidentComplaint
 from kuaixiang.errors import Conflict, Forbidden, NotFound
 from tests.crisis.conftest import local
@@ -40,31 +40,31 @@ def test_a_closed_incident_links_nothing_more(crisis_org, incident):
 
 def test_manual_link_and_unlink(crisis_org, incident):
     complaint = register(crisis_org.agent)
-    services.incident_link(incident_id=incident.pk, complaint_id=complaint.pk, actor=crisis_org.hq_manager)
+    links.incident_link(incident_id=incident.pk, complaint_id=complaint.pk, actor=crisis_org.hq_manager)
     with pytest.raises(Conflict):
-        services.incident_link(incident_id=incident.pk, complaint_id=complaint.pk, actor=crisis_org.hq_manager)
+        links.incident_link(incident_id=incident.pk, complaint_id=complaint.pk, actor=crisis_org.hq_manager)
     incident.refresh_from_db()
     assert incident.linked_count == 1
-    services.incident_unlink(incident_id=incident.pk, complaint_id=complaint.pk, actor=crisis_org.hq_manager)
+    links.incident_unlink(incident_id=incident.pk, complaint_id=complaint.pk, actor=crisis_org.hq_manager)
     incident.refresh_from_db()
     assert incident.linked_count == 0 and not IncidentComplaint.objects.exists()
     assert [e.kind for e in incident.events.filter(kind__in=["link", "unlink"])] == ["link", "unlink"]
     with pytest.raises(NotFound):
-        services.incident_unlink(incident_id=incident.pk, complaint_id=complaint.pk, actor=crisis_org.hq_manager)
+        links.incident_unlink(incident_id=incident.pk, complaint_id=complaint.pk, actor=crisis_org.hq_manager)
 
 
 def test_linking_needs_a_role_and_a_visible_complaint(crisis_org, incident):
     complaint = register(crisis_org.agent)
     with pytest.raises(Forbidden):
-        services.incident_link(incident_id=incident.pk, complaint_id=complaint.pk, actor=crisis_org.pr)
+        links.incident_link(incident_id=incident.pk, complaint_id=complaint.pk, actor=crisis_org.pr)
     with pytest.raises(NotFound):
-        services.incident_link(incident_id=incident.pk, complaint_id=10**9, actor=crisis_org.hq_manager)
+        links.incident_link(incident_id=incident.pk, complaint_id=10**9, actor=crisis_org.hq_manager)
     assert not IncidentComplaint.objects.exists()
 
 
 def test_pushed_branches_share_the_links_of_their_complaints(crisis_org, incident):
     register(crisis_org.agent, category_id=crisis_org.leaf.pk)
-    children = services.incident_push_branches(incident_id=incident.pk, actor=crisis_org.hq_manager)
+    children = branches.incident_push_branches(incident_id=incident.pk, actor=crisis_org.hq_manager)
     by_unit = {c.unit.code: c for c in children}
     assert set(by_unit) == {"a", "b"}
     assert by_unit["a"].linked_count == 1 and by_unit["b"].linked_count == 0

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from kuaixiang.crisis import selectors, services
+from kuaixiang.crisis import selectors, services, sweeps
 from kuaixiang.crisis.models import IncidentEvent, IncidentTask
 from kuaixiang.notify.models import Notification
 from tests.crisis.conftest import local
@@ -40,8 +40,8 @@ def test_the_series_counts_each_hour_and_its_change(crisis_org, incident):
 
 def test_each_finished_hour_is_written_to_the_timeline_once(crisis_org, incident):
     _arrive(crisis_org, 25, 70, 75)
-    assert services.hours_log(now=local(2025, 9, 30, 12, 5)) == 2
-    assert services.hours_log(now=local(2025, 9, 30, 12, 30)) == 0
+    assert sweeps.hours_log(now=local(2025, 9, 30, 12, 5)) == 2
+    assert sweeps.hours_log(now=local(2025, 9, 30, 12, 30)) == 0
     messages = list(IncidentEvent.objects.filter(incident=incident, kind="hourly").values_list("message", flat=True))
     assert messages == [
         "09-30 10:00–11:00 新增关联投诉 1 件，较前一小时 +1（—）",
@@ -49,20 +49,20 @@ def test_each_finished_hour_is_written_to_the_timeline_once(crisis_org, incident
     ]
     with time_machine.travel(local(2025, 9, 30, 12, 40), tick=False):
         services.incident_close(incident_id=incident.pk, actor=crisis_org.hq_manager)
-    assert services.hours_log(now=local(2025, 9, 30, 12, 41)) == 1  # the hour of closing ends the series
-    assert services.hours_log(now=local(2025, 9, 30, 15, 0)) == 0
+    assert sweeps.hours_log(now=local(2025, 9, 30, 12, 41)) == 1  # the hour of closing ends the series
+    assert sweeps.hours_log(now=local(2025, 9, 30, 15, 0)) == 0
 
 
 def test_a_late_task_is_escalated_once_per_level(crisis_org, incident):
     fix = incident.tasks.get(key="fix")  # due 12:20
-    assert services.tasks_sweep(now=local(2025, 9, 30, 12, 19)) == 0
-    assert services.tasks_sweep(now=local(2025, 9, 30, 12, 21)) == 3  # fix, script and branches, all due 12:20
-    assert services.tasks_sweep(now=local(2025, 9, 30, 12, 22)) == 0
+    assert sweeps.tasks_sweep(now=local(2025, 9, 30, 12, 19)) == 0
+    assert sweeps.tasks_sweep(now=local(2025, 9, 30, 12, 21)) == 3  # fix, script and branches, all due 12:20
+    assert sweeps.tasks_sweep(now=local(2025, 9, 30, 12, 22)) == 0
     fix.refresh_from_db()
     assert (fix.escalation_level, fix.next_check_at) == (1, local(2025, 9, 30, 13, 20))
     notices = Notification.objects.filter(subject__contains="已超时", subject__endswith=fix.title)
     assert notices.exists()
-    assert services.tasks_sweep(now=local(2025, 9, 30, 13, 21)) == 3
+    assert sweeps.tasks_sweep(now=local(2025, 9, 30, 13, 21)) == 3
     fix.refresh_from_db()
     assert (fix.escalation_level, fix.next_check_at) == (2, None)
     assert IncidentEvent.objects.filter(incident=incident, kind="escalate", payload__task_id=fix.pk).count() == 2
@@ -71,13 +71,13 @@ def test_a_late_task_is_escalated_once_per_level(crisis_org, incident):
 def test_a_claimed_level_is_not_fired_twice(crisis_org, incident):
     fix = incident.tasks.get(key="fix")
     now = local(2025, 9, 30, 12, 30)
-    assert services.task_escalate(task_id=fix.pk, now=now) == 1
+    assert sweeps.task_escalate(task_id=fix.pk, now=now) == 1
     IncidentTask.objects.filter(pk=fix.pk).update(next_check_at=now)  # a second worker read the row before
-    assert services.task_escalate(task_id=fix.pk, now=now) == 2
-    assert services.task_escalate(task_id=fix.pk, now=now) is None
+    assert sweeps.task_escalate(task_id=fix.pk, now=now) == 2
+    assert sweeps.task_escalate(task_id=fix.pk, now=now) is None
 
 
 def test_a_done_task_is_not_escalated(crisis_org, incident):
     fix = incident.tasks.get(key="fix")
     services.task_complete(task_id=fix.pk, actor=crisis_org.hq_manager)
-    assert services.task_escalate(task_id=fix.pk, now=local(2025, 9, 30, 18, 0)) is None
+    assert sweeps.task_escalate(task_id=fix.pk, now=local(2025, 9, 30, 18, 0)) is None

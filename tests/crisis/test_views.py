@@ -5,7 +5,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from kuaixiang.crisis import scripts, services
+from kuaixiang.crisis import branches, scripts, services
 from kuaixiang.crisis.models import Incident, ScriptVersion
 from tests.personas import PASSWORD, register
 
@@ -83,7 +83,7 @@ def test_the_list_and_the_page_cost_the_same_however_much_data(crisis_org, incid
     for _ in range(3):
         register(crisis_org.agent, category_id=crisis_org.leaf.pk)
     scripts.script_publish(incident_id=incident.pk, actor=crisis_org.leader, content="口径")
-    services.incident_push_branches(incident_id=incident.pk, actor=crisis_org.hq_manager)
+    branches.incident_push_branches(incident_id=incident.pk, actor=crisis_org.hq_manager)
     services.incident_open(playbook="public_opinion", title="舆情", actor=crisis_org.hq_manager)
     assert count(f"/crisis/{incident.pk}/") == page
     assert count("/crisis/") == listing

@@ -38,6 +38,21 @@ def test_duty_on_a_date_lists_shifts_in_scope(org, roster, api_as, django_assert
     assert night["ends_at"].startswith("2026-11-24T00:30:00")
 
 
+def test_duty_queries_do_not_grow_with_the_number_of_shifts(org, roster, api_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_as("admin")
+    with CaptureQueriesContext(connection) as few:
+        assert len(client.get("/duty", {"date": "2026-11-23"}).json()) == 4
+    for n in range(8):
+        extra = person(f"agent{n}", org.business, "agent")
+        shift(org, extra, org.business, "agent", DAY, "09:00", "18:00")
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get("/duty", {"date": "2026-11-23"}).json()) == 12
+    assert len(many.captured_queries) <= len(few.captured_queries)  # the first one also stamps the token
+
+
 def test_duty_filtered_by_department(org, roster, api_as):
     response = api_as("admin").get("/duty", {"date": "2026-11-23", "department": "a-network"})
     assert [s["user"]["username"] for s in response.json()] == ["head"]

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from kuaixiang.remedies import capa, services
 from kuaixiang.remedies.models import Remedy
-from tests.personas import PASSWORD
+from tests.personas import PASSWORD, register
 from tests.remedies.conftest import request
 
 
@@ -196,3 +196,21 @@ def test_huge_ids_in_forms_are_400_not_500(matrix):
         "/remedies/delegations/", {"delegate_id": huge, "starts_on": "2026-12-01", "ends_on": "2026-12-02"}
     )
     assert response.status_code == 400
+
+
+def test_the_inbox_page_runs_a_fixed_number_of_queries(matrix):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(matrix.lead)
+    for _ in range(2):
+        request(matrix.agent, register(matrix.agent), Decimal(300))
+    client.get("/remedies/")
+    with CaptureQueriesContext(connection) as two:
+        client.get("/remedies/")
+    for _ in range(3):
+        request(matrix.agent, register(matrix.agent), Decimal(300))
+    with CaptureQueriesContext(connection) as five:
+        page = client.get("/remedies/").content.decode()
+    assert page.count("data-remedy=") == 5
+    assert len(five) == len(two)
