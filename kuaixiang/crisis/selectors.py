@@ -7,7 +7,7 @@ so every agent can see its script) and to the staff of the units above it.
 from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import CharField, Count, F, Func, Q
+from django.db.models import CharField, Count, F, Func, Q, Value
 from django.db.models.functions import TruncHour
 
 from kuaixiang import clock
@@ -123,11 +123,7 @@ def _hour_counts(rows) -> dict[datetime, int]:
     """Count ``rows`` per UTC hour of ``received_at`` in the database. SQLite stores UTC text, so
     ``strftime`` groups it in C (Django's ``TruncHour`` there calls back into Python per row)."""
     if connection.vendor == "sqlite":
-        hour = Func(
-            F("received_at"),
-            template="strftime('%%Y-%%m-%%d %%H', %(expressions)s)",
-            output_field=CharField(),
-        )
+        hour = Func(Value("%Y-%m-%d %H"), F("received_at"), function="strftime", output_field=CharField())
         grouped = rows.annotate(hour=hour).values("hour").annotate(n=Count("id")).order_by()
         return {datetime.strptime(r["hour"], "%Y-%m-%d %H").replace(tzinfo=UTC): r["n"] for r in grouped}
     grouped = rows.annotate(hour=TruncHour("received_at", tzinfo=UTC)).values("hour").annotate(n=Count("id"))

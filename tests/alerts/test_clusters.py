@@ -30,3 +30,19 @@ def test_similar_complaints_in_different_categories_form_one_growing_cluster(org
     warning = Warning.objects.get()
     assert warning.cluster == cluster and warning.scope_label.startswith("cluster: ")
     assert warning.links.count() == 6
+
+
+def test_a_cluster_rule_counts_only_complaints_in_its_category_subtree(org):
+    make_rule(
+        code="cluster",
+        group_by="cluster",
+        category=org.leaf,
+        window_kind="rolling_hours",
+        levels=[{"level": 1, "at": 3, "notify": []}],
+    )
+    other = Category.objects.create(name="宽带", code="bb")
+    with time_machine.travel(MORNING, tick=False):
+        for _ in range(4):
+            register(org.agent, description=TEXT.format(1), category_id=other.pk)
+    assert Cluster.objects.get().size == 4
+    assert not Warning.objects.exists()
