@@ -7,8 +7,9 @@ The detector is the one the ``poisson`` rules run (``kuaixiang.alerts.detectors`
 baseline over 4 weeks ± 1 hour, Poisson CUSUM for a tripled rate, threshold for one false alarm per
 60 days), run in the kernel. Planted bursts (daytime, 60 minutes): tenfold, and tripled.
 
-Reported per category per 30 days: false alarms on the stationary stream; for the bursts, the
-detection delay (median, max), misses. The intake part registers complaints through
+Three independent runs (one with ``--quick``, on 4 categories). Reported per category: false alarms
+of each 30-day stationary run; for the bursts of all runs, the detection delay (median, max) and
+misses. The false-alarm aim is a rate: the mean over categories and runs. The intake part registers complaints through
 ``complaint_register_bulk`` paced at 200/s (batches of 20; four concurrent writers on PostgreSQL)
 in a child process and checks that each level of a count rule is raised by the batch that
 crosses it, with the crossing count.
@@ -39,7 +40,8 @@ from kuaixiang.alerts import detectors  # noqa: E402
 DATA = ROOT.parent / "shared" / "data" / "complaints_dev.csv"
 HISTORY_DAYS, DAYS = 28, 30
 RATIO, ARL_DAYS = 3.0, 60
-BURSTS = 6  # per category and burst kind
+BURSTS = 6  # per category, burst kind and run
+SEEDS = (20261122, 1, 2)  # independent 30-day runs
 
 
 def _profile(minute: np.ndarray) -> np.ndarray:
@@ -51,7 +53,7 @@ def _profile(minute: np.ndarray) -> np.ndarray:
     return daily * weekly
 
 
-def _run(counts: np.ndarray, base_rate: float) -> list[int]:
+def _run(counts: np.ndarray) -> list[int]:
     """Alarm minutes of the CUSUM over the measured days (history warms the baseline)."""
     minutes = len(counts)
     hourly = counts.reshape(-1, 60).sum(axis=1)
@@ -73,41 +75,46 @@ def _run(counts: np.ndarray, base_rate: float) -> list[int]:
 
 
 def surge_figures(quick: bool) -> dict:
+    """Per category, over ``SEEDS`` independent 30-day runs (one with ``--quick``): false alarms
+    per run, and the delays of every planted burst pooled."""
     with DATA.open(encoding="utf-8", newline="") as f:
         categories = sorted({row["category"] for row in csv.DictReader(f)})
+    seeds = SEEDS[:1] if quick else SEEDS
     if quick:
         categories = categories[:4]
-    rng = np.random.default_rng(20261122)
     total = (HISTORY_DAYS + DAYS) * 1440
     minute = np.arange(total)
+    base = HISTORY_DAYS * 1440
     rows = []
     for i, name in enumerate(categories):
         rate = 5 + 15 * i / max(len(categories) - 1, 1)
         lam = rate / 60 * _profile(minute)
-        stationary = rng.poisson(lam)
-        fa = len(_run(stationary, rate))
-        result = {"category": name, "rate_per_hour": round(rate, 1), "false_alarms": fa}
-        for kind, factor, limit in (("tenfold", 10, 15), ("triple", 3, 60)):
-            counts = stationary.copy()
-            bursts = []
-            days = rng.choice(np.arange(2, DAYS - 1), size=BURSTS, replace=False)
-            for d in sorted(days):
-                start = int(d) * 1440 + int(rng.integers(9, 19)) * 60 + int(rng.integers(0, 60))
-                end = start + 60
-                base = HISTORY_DAYS * 1440
-                counts[base + start : base + end] += rng.poisson(lam[base + start : base + end] * (factor - 1))
-                bursts.append((start, end))
-            delays, _ = detectors.detection_delays(_run(counts, rate), bursts)
-            found = [d for d in delays if d is not None]
+        result: dict = {"category": name, "rate_per_hour": round(rate, 1), "false_alarms": []}
+        delays: dict[str, list[int | None]] = {"tenfold": [], "triple": []}
+        for seed in seeds:
+            rng = np.random.default_rng([seed, i])
+            stationary = rng.poisson(lam)
+            result["false_alarms"].append(len(_run(stationary)))
+            for kind, factor in (("tenfold", 10), ("triple", 3)):
+                counts = stationary.copy()
+                bursts = []
+                for d in sorted(rng.choice(np.arange(2, DAYS - 1), size=BURSTS, replace=False)):
+                    start = int(d) * 1440 + int(rng.integers(9, 19)) * 60 + int(rng.integers(0, 60))
+                    end = start + 60
+                    counts[base + start : base + end] += rng.poisson(lam[base + start : base + end] * (factor - 1))
+                    bursts.append((start, end))
+                delays[kind] += detectors.detection_delays(_run(counts), bursts)[0]
+        for kind, limit in (("tenfold", 15), ("triple", 60)):
+            found = [d for d in delays[kind] if d is not None]
             result[kind] = {
                 "median_delay_min": statistics.median(found) if found else None,
                 "max_delay_min": max(found) if found else None,
-                "missed": sum(d is None for d in delays),
+                "missed": sum(d is None for d in delays[kind]),
                 "within_target": sum(1 for d in found if d <= limit),
-                "bursts": len(bursts),
+                "bursts": len(delays[kind]),
             }
         rows.append(result)
-    return {"categories": rows}
+    return {"categories": rows, "runs": len(seeds)}
 
 
 def intake_child(args) -> None:
@@ -228,37 +235,45 @@ def main(argv: list[str] | None = None) -> dict:
             url = sqlite_url(Path(tempfile.mkdtemp(prefix="kx-bench-alerts-")) / "db.sqlite3")
         figures["intake"][db] = run_child("bench_alerts", ["--intake-child", "--total", "1200"], child_env(url))
     cats = figures["categories"]
-    fa_max = max(c["false_alarms"] for c in cats)
+    runs = figures["runs"]
+    fa_all = [n for c in cats for n in c["false_alarms"]]
+    fa_mean = sum(fa_all) / len(fa_all)
     ten_ok = all(c["tenfold"]["missed"] == 0 and c["tenfold"]["within_target"] == c["tenfold"]["bursts"] for c in cats)
-    tri_rate = sum(c["triple"]["within_target"] for c in cats) / sum(c["triple"]["bursts"] for c in cats)
+    ten_in = sum(c["tenfold"]["within_target"] for c in cats)
+    ten_all = sum(c["tenfold"]["bursts"] for c in cats)
+    tri_in = sum(c["triple"]["within_target"] for c in cats)
+    tri_all = sum(c["triple"]["bursts"] for c in cats)
     print(
-        "| category | rate/h | false alarms /30 d | tenfold: median / max delay (min), missed"
+        f"| category | rate/h | false alarms per 30 d ({runs} runs) | tenfold: median / max delay (min), missed"
         " | tripled: median / max delay (min), missed |"
     )
     print("|---|---|---|---|---|")
     for c in cats:
         t, r = c["tenfold"], c["triple"]
         print(
-            f"| {c['category']} | {c['rate_per_hour']} | {c['false_alarms']} "
+            f"| {c['category']} | {c['rate_per_hour']} | {', '.join(map(str, c['false_alarms']))} "
             f"| {t['median_delay_min']} / {t['max_delay_min']}, {t['missed']} of {t['bursts']} "
             f"| {r['median_delay_min']} / {r['max_delay_min']}, {r['missed']} of {r['bursts']} |"
         )
     print()
     print("| measure | target | result | |")
     print("|---|---|---|---|")
-    print(f"| false alarms per category per 30 days (max) | ≤ 1 | {fa_max} | {'PASS' if fa_max <= 1 else 'MISS'} |")
     print(
-        f"| tenfold surge detected within 15 min | all | {'all' if ten_ok else 'not all'} "
-        f"| {'PASS' if ten_ok else 'MISS'} |"
+        f"| false alarms per category per 30 days (mean; max) | ≤ 1 | {fa_mean:.2f}; {max(fa_all)} "
+        f"| {'PASS' if fa_mean <= 1 else 'MISS'} |"
     )
-    print(f"| tripled hour detected within the hour | all | {tri_rate:.0%} | {'PASS' if tri_rate == 1 else 'MISS'} |")
+    print(f"| tenfold surge detected within 15 min | all | {ten_in} of {ten_all} | {'PASS' if ten_ok else 'MISS'} |")
+    print(
+        f"| tripled hour detected within the hour | all | {tri_in} of {tri_all} "
+        f"| {'PASS' if tri_in == tri_all else 'MISS'} |"
+    )
     for db, r in figures["intake"].items():
         ok = r["on_crossing_batch"] and r["rate_per_s"] >= 195  # offered 200/s; pacing costs the last batch
         print(
             f"| count rule fires on the crossing batch at 200/s ({db}) | yes, ≥ 200/s "
             f"| {r['rate_per_s']}/s, levels {r['levels']} at {r['counts_at_raise']} | {'PASS' if ok else 'MISS'} |"
         )
-    figures["ok"] = fa_max <= 1 and ten_ok
+    figures["ok"] = fa_mean <= 1 and ten_ok
     return figures
 
 

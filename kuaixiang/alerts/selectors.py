@@ -50,7 +50,8 @@ def warning_get(*, user, warning_id: int) -> Warning | None:
 
 
 def warning_timeline(warning: Warning):
-    return list(warning.events.select_related("actor").order_by("at", "id"))
+    # Insertion order: under concurrent intake a rise may carry an earlier "now" than the raise.
+    return list(warning.events.select_related("actor").order_by("id"))
 
 
 def warning_complaints(warning: Warning, *, user, limit: int = 20):

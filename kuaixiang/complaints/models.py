@@ -149,8 +149,9 @@ class Complaint(models.Model):
         on_delete=models.SET_NULL,
         related_name="duplicates",
     )
-    # SimHash of the description (signed 64-bit) and its four 16-bit bands, each indexed:
-    # any two fingerprints within Hamming distance 3 agree on at least one band.
+    # SimHash of the description (signed 64-bit) and its four 16-bit bands, each indexed for the
+    # open complaints (near-duplicates are looked up among those only): any two fingerprints
+    # within Hamming distance 3 agree on at least one band.
     simhash = models.BigIntegerField(_("文本指纹"), null=True, blank=True, db_index=True)
     simhash_b0 = models.IntegerField(null=True, blank=True, editable=False)
     simhash_b1 = models.IntegerField(null=True, blank=True, editable=False)
@@ -227,10 +228,10 @@ class Complaint(models.Model):
             models.Index(fields=["category", "-received_at"], name="complaint_category"),
             models.Index(fields=["due_at"], name="complaint_due", condition=Q(closed_at__isnull=True)),
             models.Index(fields=["subject", "received_at"], name="complaint_subject", condition=~Q(subject="")),
-            models.Index(fields=["simhash_b0"], name="complaint_simhash_b0"),
-            models.Index(fields=["simhash_b1"], name="complaint_simhash_b1"),
-            models.Index(fields=["simhash_b2"], name="complaint_simhash_b2"),
-            models.Index(fields=["simhash_b3"], name="complaint_simhash_b3"),
+            models.Index(fields=["simhash_b0"], name="complaint_open_b0", condition=Q(closed_at__isnull=True)),
+            models.Index(fields=["simhash_b1"], name="complaint_open_b1", condition=Q(closed_at__isnull=True)),
+            models.Index(fields=["simhash_b2"], name="complaint_open_b2", condition=Q(closed_at__isnull=True)),
+            models.Index(fields=["simhash_b3"], name="complaint_open_b3", condition=Q(closed_at__isnull=True)),
         ]
 
     def __str__(self) -> str:

@@ -67,12 +67,13 @@ def initial_report_send(*, incident: Incident, actor, now: datetime) -> int:
         )
         if not hook.actions or WEBHOOK_ACTION in hook.actions
     ]
+    labels = dict(incident.playbook.roles.values_list("key", "label"))
     subject, body = initial_report_text(incident, now)
     sent = notify_roles(incident, roles, subject=subject, body=body, webhooks=hooks)
     event_add(
         incident,
         kind="initial_report",
-        message=f"初报已发出（{sent} 条消息，收件角色：{'、'.join(roles)}）",
+        message=f"初报已发出（{sent} 条消息，收件：{'、'.join(labels.get(r, r) for r in roles)}）",
         actor=actor,
         payload={"roles": roles, "messages": sent, "webhooks": len(hooks) if not incident.sandbox else 0},
         at=now,

@@ -353,8 +353,8 @@ def incident_open(
     ``actor=None`` is the system (a warning or a drill). A person must hold a declaring role
     (manager, leader, admin); the incident belongs to ``unit`` when given, else for a drill to the
     sandbox organisation (when built), else to the actor's unit (HQ for the system).
-    ``sandbox=True`` marks a drill: its messages stay in the inbox, its people are the unit's own. Raises InvalidInput for an
-    unknown playbook, severity or empty title; nothing is written then."""
+    ``sandbox=True`` marks a drill: its messages stay in the inbox, its people are the unit's own.
+    Raises InvalidInput for an unknown playbook, severity or empty title; nothing is written then."""
     return _open(
         playbook=playbook,
         title=title,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import BooleanField, Case, DateTimeField, Q, Value, When
 
 from kuaixiang.sla import selectors
 from kuaixiang.sla.calendars import DEFAULT_CALENDAR, calendar_get
@@ -376,9 +377,6 @@ def stage_escalate(
     A sweep passes the ``row`` it read (with ``complaint`` and ``target__calendar``) and the
     policy table, to save those reads per row.
     """
-    from kuaixiang.complaints.models import ComplaintEvent
-    from kuaixiang.notify.services import notifications_escalate
-
     fired: list[Escalated] = []
     kernels = kernels or Kernels()
     if row is None:
@@ -412,36 +410,107 @@ def stage_escalate(
             ).update(escalation_level=step.level, next_check_at=row.next_check_at, breached=row.breached)
             if claimed != 1:
                 return fired
-            complaint = row.complaint
-            payload = {
-                "level": step.level,
-                "stage": row.stage,
-                "trigger": step.trigger,
-                "due_at": row.due_at.isoformat() if row.due_at else None,
-                "roles": list(step.notify_roles),
-            }
-            ComplaintEvent.objects.create(
-                complaint=complaint,
-                actor=None,
-                at=now,
-                action="escalate",
-                from_status=complaint.status,
-                to_status=complaint.status,
-                payload=payload,
-            )
-            label = Stage(row.stage).label
-            what = "即将超时" if step.trigger == EscalationTrigger.WARN else "已超时"
-            due = row.due_at.astimezone(kernel.tz).strftime("%Y-%m-%d %H:%M") if row.due_at else "未知"
-            label, note = f"{label}{what}（{step.level} 级督办）", f"{label}时限：{due}"
-            if policy.digest:
-                roles = step.notify_roles
-                _digest_add(
-                    row=row, complaint=complaint, level=step.level, roles=roles, label=label, note=note, now=now
-                )
-            else:
-                notifications_escalate(complaint=complaint, roles=list(step.notify_roles), label=label, note=note)
-            stage_escalated.send(sender=ComplaintStage, stage=row, complaint=complaint, level=step.level, now=now)
+            _event(row, step, now).save()
+            _announce(row, step, kernel, policy, now)
         fired.append(Escalated(row.pk, step.level))
+
+
+def _event(row: ComplaintStage, step: EscalationStep, now: datetime):
+    """The (unsaved) timeline event of one fired level."""
+    from kuaixiang.complaints.models import ComplaintEvent
+
+    complaint = row.complaint
+    payload = {
+        "level": step.level,
+        "stage": row.stage,
+        "trigger": step.trigger,
+        "due_at": row.due_at.isoformat() if row.due_at else None,
+        "roles": list(step.notify_roles),
+    }
+    return ComplaintEvent(
+        complaint=complaint,
+        actor=None,
+        at=now,
+        action="escalate",
+        from_status=complaint.status,
+        to_status=complaint.status,
+        payload=payload,
+    )
+
+
+def _announce(row: ComplaintStage, step: EscalationStep, kernel, policy: SlaPolicy, now: datetime) -> None:
+    """Notify the level's roles (or queue digest items) and send ``stage_escalated``."""
+    from kuaixiang.notify.services import notifications_escalate
+
+    complaint = row.complaint
+    label = Stage(row.stage).label
+    what = "即将超时" if step.trigger == EscalationTrigger.WARN else "已超时"
+    due = row.due_at.astimezone(kernel.tz).strftime("%Y-%m-%d %H:%M") if row.due_at else "未知"
+    label, note = f"{label}{what}（{step.level} 级督办）", f"{label}时限：{due}"
+    if policy.digest:
+        roles = step.notify_roles
+        _digest_add(row=row, complaint=complaint, level=step.level, roles=roles, label=label, note=note, now=now)
+    else:
+        notifications_escalate(complaint=complaint, roles=list(step.notify_roles), label=label, note=note)
+    stage_escalated.send(sender=ComplaintStage, stage=row, complaint=complaint, level=step.level, now=now)
+
+
+class _Contended(Exception):
+    """Another worker changed a row of the batch since it was read: replay stage by stage."""
+
+
+def _escalate_batch(batch: list[ComplaintStage], now: datetime, kernels: Kernels, policies) -> list[Escalated]:
+    """Fire the due level of every stage in ``batch`` with one claim and one event insert.
+
+    The claim is one compare-and-set UPDATE over all the batch's rows (each on its level and
+    schedule as read); unless it reports every row, ``_Contended`` is raised and the caller
+    replays the batch stage by stage. Stages with more than one level due, or none left,
+    take the per-stage path. Call inside a savepoint."""
+    from kuaixiang.complaints.models import ComplaintEvent
+
+    plans, others = [], []
+    for row in batch:
+        if row.completed_at or row.paused_at or row.next_check_at is None or row.next_check_at > now:
+            continue
+        policy = (policies.get(row.policy_id) if policies else None) or selectors.policy_with_rules(row.policy_id)
+        steps = [s for s in policy.ladder.all() if s.level > row.escalation_level]
+        if not steps:
+            others.append(row)
+            continue
+        step = steps[0]
+        kernel = kernels.for_target(row.target) if row.target_id else calendar_get(DEFAULT_CALENDAR)
+        before = (row.escalation_level, row.next_check_at, row.breached, row.due_at, row.warn_at, row.calendar_error)
+        row.escalation_level = step.level
+        row.breached = row.breached or step.trigger == EscalationTrigger.BREACH
+        _schedule_next(kernel, row, policy)
+        if row.next_check_at is not None and row.next_check_at <= now:  # several levels due: per stage
+            (row.escalation_level, row.next_check_at, row.breached, row.due_at, row.warn_at, row.calendar_error) = (
+                before
+            )
+            others.append(row)
+            continue
+        plans.append((row, step, kernel, policy, before[0], before[1]))
+    fired: list[Escalated] = []
+    if plans:
+        claim = Q(pk__in=[])
+        for row, _, _, _, old, old_check in plans:
+            claim |= Q(pk=row.pk, escalation_level=old, next_check_at=old_check)
+        claimed = ComplaintStage.objects.filter(claim, completed_at__isnull=True, paused_at__isnull=True).update(
+            escalation_level=Case(*[When(pk=p[0].pk, then=Value(p[1].level)) for p in plans]),
+            next_check_at=Case(
+                *[When(pk=p[0].pk, then=Value(p[0].next_check_at)) for p in plans], output_field=DateTimeField()
+            ),
+            breached=Case(*[When(pk=p[0].pk, then=Value(p[0].breached)) for p in plans], output_field=BooleanField()),
+        )
+        if claimed != len(plans):
+            raise _Contended
+        ComplaintEvent.objects.bulk_create([_event(row, step, now) for row, step, *_ in plans])
+        for row, step, kernel, policy, _, _ in plans:
+            _announce(row, step, kernel, policy, now)
+            fired.append(Escalated(row.pk, step.level))
+    for row in others:
+        fired.extend(stage_escalate(stage_id=row.pk, now=now, kernels=kernels, row=row, policies=policies))
+    return fired
 
 
 def _digest_add(*, row: ComplaintStage, complaint, level: int, roles, label: str, note: str, now: datetime) -> None:
@@ -511,6 +580,19 @@ def escalations_due(*, now: datetime, limit: int = 500) -> list[int]:
 COMMIT_BATCH = 100
 
 
+def _escalate_alone(stage_id: int, now: datetime, kernels: Kernels, policies) -> list[Escalated]:
+    """Escalate one stage (read afresh) in its own savepoint; on failure log it and push it forward."""
+    try:
+        with transaction.atomic():
+            return stage_escalate(stage_id=stage_id, now=now, kernels=kernels, policies=policies)
+    except Exception:  # noqa: BLE001 — one bad row must not stop the sweep; push it forward
+        log.exception("SLA escalation of stage %s failed", stage_id)
+        ComplaintStage.objects.filter(pk=stage_id, next_check_at__lte=now).update(
+            next_check_at=now + timedelta(minutes=15)
+        )
+        return []
+
+
 def escalations_sweep(*, now: datetime, limit: int = 500) -> list[Escalated]:
     """Escalate every due stage (at most ``limit``), then send the digests of digest-mode
     policies (one message per person); cost grows with the number due only."""
@@ -525,24 +607,19 @@ def escalations_sweep(*, now: datetime, limit: int = 500) -> list[Escalated]:
         ).filter(pk__in=ids[start : start + 500])
         rows.update((r.pk, r) for r in chunk)
     # One commit per batch, not per level: each commit waits for the WAL to reach the disk.
-    # Every stage still runs in its own savepoint (a failure rolls back that stage only), and
-    # a claim stays a compare-and-set: a second worker blocks on the claimed row until this
-    # batch commits, then finds the level taken. Workers take rows in the same order.
+    # A batch first runs without per-stage savepoints; if any stage raises, the batch is
+    # rolled back and replayed with a savepoint per stage (a failing stage rolls back alone
+    # and is pushed forward). A claim stays a compare-and-set: a second worker blocks on a
+    # row this batch claimed until it commits, then finds the level taken. Workers take rows
+    # in the same order.
     for start in range(0, len(ids), COMMIT_BATCH):
+        batch = [rows[i] for i in ids[start : start + COMMIT_BATCH] if i in rows]
         with transaction.atomic():
-            for stage_id in ids[start : start + COMMIT_BATCH]:
-                row = rows.get(stage_id)
-                if row is None:
-                    continue
-                try:
-                    with transaction.atomic():
-                        fired.extend(
-                            stage_escalate(stage_id=stage_id, now=now, kernels=kernels, row=row, policies=policies)
-                        )
-                except Exception:  # noqa: BLE001 — one bad row must not stop the sweep; push it forward
-                    log.exception("SLA escalation of stage %s failed", stage_id)
-                    ComplaintStage.objects.filter(pk=stage_id, next_check_at__lte=now).update(
-                        next_check_at=now + timedelta(minutes=15)
-                    )
+            try:
+                with transaction.atomic():
+                    done = _escalate_batch(batch, now, kernels, policies)
+            except Exception:  # noqa: BLE001 — _Contended or a failing stage: replayed stage by stage
+                done = [e for row in batch for e in _escalate_alone(row.pk, now, kernels, policies)]
+            fired.extend(done)
     digests_flush(now=now)
     return fired

@@ -73,17 +73,18 @@ def rules_forget(**_kwargs) -> None:
         _cache["stamp"], _cache["rules"] = None, []
 
 
-def fingerprint(complaint: Complaint) -> None:
-    """Set ``simhash`` and its band columns from the description (None when it has no letters)."""
-    fp = neardup.simhash(complaint.description)
-    if fp == 0 and not neardup.normalise(complaint.description):
-        complaint.simhash = None
-        for name in BAND_FIELDS:
-            setattr(complaint, name, None)
-        return
-    complaint.simhash = fp
-    for name, value in zip(BAND_FIELDS, neardup.bands(fp), strict=True):
-        setattr(complaint, name, value)
+def fingerprint(complaints: list[Complaint]) -> None:
+    """Set ``simhash`` and its band columns from the description (None when it has no letters or digits)."""
+    for complaint in complaints:
+        fp = neardup.simhash(complaint.description)
+        if fp == 0 and not neardup.normalise(complaint.description):
+            complaint.simhash = None
+            for name in BAND_FIELDS:
+                setattr(complaint, name, None)
+            continue
+        complaint.simhash = fp
+        for name, value in zip(BAND_FIELDS, neardup.bands(fp), strict=True):
+            setattr(complaint, name, value)
 
 
 def band_filter(fp: int) -> Q:
@@ -163,8 +164,7 @@ def triage_assess(complaints: list[Complaint], *, now) -> Assessed:
     need = grading.needs(rules)
     level = settings.KX_REPEAT_CATEGORY_LEVEL
     repeat_days = settings.KX_REPEAT_WINDOW_DAYS
-    for complaint in complaints:
-        fingerprint(complaint)
+    fingerprint(complaints)
     categories = _category_info(complaints)
 
     # Recent complaints by the same phones (repeat detection and phone history counts).

@@ -38,8 +38,9 @@ class Similar:
 def similar_open(user, *, text: str = "", phone: str = "", limit: int = SIMILAR_LIMIT) -> list[Similar]:
     """Open complaints in the user's scope from the same phone, or whose description is a
     near-duplicate of ``text`` (SimHash within 3 bits, looked up by indexed band), nearest
-    first, then same phone, then newest. Two indexed queries at most; ``phone`` that is not a
-    valid number is ignored (the agent may still be typing it)."""
+    first, then same phone, then newest. Three indexed queries at most (band candidates, the
+    nearest in full, the phone's); ``phone`` that is not a valid number is ignored (the agent
+    may still be typing it)."""
     if len(text) > MAX_QUERY_TEXT:
         raise InvalidInput("text_too_long", f"文本过长，最多 {MAX_QUERY_TEXT} 个字符")
     try:
@@ -50,10 +51,15 @@ def similar_open(user, *, text: str = "", phone: str = "", limit: int = SIMILAR_
     found: dict[int, Similar] = {}
     fp = neardup.simhash(text) if neardup.normalise(text) else None
     if fp is not None:
-        for row in base.filter(band_filter(fp)).values_list(*SIMILAR_FIELDS)[:MAX_CANDIDATES]:
-            distance = neardup.hamming(fp, row[-1]) if row[-1] is not None else 99
-            if distance <= neardup.MAX_DISTANCE:
-                found[row[0]] = _similar(row, phone, distance)
+        # Candidates by band (ids and fingerprints only), then the nearest ones in full.
+        candidates = base.filter(band_filter(fp)).values_list("pk", "simhash")[:MAX_CANDIDATES]
+        near = sorted(
+            (d, -pk) for pk, other in candidates if (d := neardup.hamming(fp, other)) <= neardup.MAX_DISTANCE
+        )[:limit]
+        distances = {-negative_pk: d for d, negative_pk in near}
+        if distances:
+            for row in Complaint.objects.filter(pk__in=distances).values_list(*SIMILAR_FIELDS):
+                found[row[0]] = _similar(row, phone, distances[row[0]])
     if phone:
         rows = base.filter(complainant_phone=phone).order_by("-received_at").values_list(*SIMILAR_FIELDS)[:limit]
         for row in rows:

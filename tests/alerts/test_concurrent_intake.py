@@ -44,5 +44,9 @@ def test_thirty_concurrent_intakes_count_every_complaint_and_raise_one_warning(t
     assert WarningCounter.objects.get().count == CALLERS
     warning = Warning.objects.get()
     assert (warning.level, warning.count) == (3, CALLERS)
-    kinds = list(WarningEvent.objects.filter(warning=warning, kind__in=["raised", "rose"]).values_list("kind", "level"))
+    kinds = list(
+        WarningEvent.objects.filter(warning=warning, kind__in=["raised", "rose"])
+        .order_by("id")
+        .values_list("kind", "level")
+    )
     assert kinds == [("raised", 1), ("rose", 3)]

@@ -157,3 +157,50 @@ def test_a_failing_receiver_rolls_the_level_back(org):
         stage_escalated.disconnect(dispatch_uid="test_sla_signal_fail")
     assert escalations(complaint) == []
     assert ComplaintStage.objects.get(complaint=complaint, stage="department_return").escalation_level == 0
+
+
+def test_one_failing_stage_does_not_stop_the_others_of_its_batch(org):
+    from datetime import timedelta
+
+    from kuaixiang.sla.signals import stage_escalated
+
+    make_policy()
+    with time_machine.travel(MON, tick=False):
+        complaints = [complaint_in(org, "dispatched") for _ in range(3)]
+    bad = complaints[1]
+
+    def receiver(*, complaint, **kwargs):
+        if complaint.pk == bad.pk:
+            raise RuntimeError("boom")
+
+    stage_escalated.connect(receiver, dispatch_uid="test_sla_signal_one_bad")
+    try:
+        fired = escalations_sweep(now=STEPS[0][0])
+    finally:
+        stage_escalated.disconnect(dispatch_uid="test_sla_signal_one_bad")
+    assert len(fired) == 2
+    assert escalations(complaints[0]) == escalations(complaints[2]) == [(1, "department_return")]
+    assert escalations(bad) == []
+    stage = ComplaintStage.objects.get(complaint=bad, stage="department_return")
+    assert stage.escalation_level == 0 and stage.next_check_at == STEPS[0][0] + timedelta(minutes=15)
+
+
+def test_a_batch_raced_by_another_worker_is_replayed_and_fires_each_level_once(org, monkeypatch):
+    from kuaixiang.sla import services
+
+    make_policy()
+    with time_machine.travel(MON, tick=False):
+        complaints = [complaint_in(org, "dispatched") for _ in range(3)]
+    real = services._escalate_batch
+    raced = []
+
+    def other_worker_first(batch, now, kernels, policies):
+        # Another worker claims the first stage after this sweep read it.
+        raced.extend(services.stage_escalate(stage_id=batch[0].pk, now=now))
+        return real(batch, now, kernels, policies)
+
+    monkeypatch.setattr(services, "_escalate_batch", other_worker_first)
+    fired = escalations_sweep(now=STEPS[0][0])
+    assert len(raced) == 1 and len(fired) == 2
+    for complaint in complaints:
+        assert escalations(complaint) == [(1, "department_return")]
