@@ -185,22 +185,24 @@ def test_one_failing_stage_does_not_stop_the_others_of_its_batch(org):
     assert stage.escalation_level == 0 and stage.next_check_at == STEPS[0][0] + timedelta(minutes=15)
 
 
-def test_a_batch_raced_by_another_worker_is_replayed_and_fires_each_level_once(org, monkeypatch):
+def test_a_batch_claim_detects_rows_changed_since_they_were_read(org):
+    from django.db import transaction
+
     from kuaixiang.sla import services
 
     make_policy()
     with time_machine.travel(MON, tick=False):
         complaints = [complaint_in(org, "dispatched") for _ in range(3)]
-    real = services._escalate_batch
-    raced = []
-
-    def other_worker_first(batch, now, kernels, policies):
-        # Another worker claims the first stage after this sweep read it.
-        raced.extend(services.stage_escalate(stage_id=batch[0].pk, now=now))
-        return real(batch, now, kernels, policies)
-
-    monkeypatch.setattr(services, "_escalate_batch", other_worker_first)
-    fired = escalations_sweep(now=STEPS[0][0])
-    assert len(raced) == 1 and len(fired) == 2
+    at = STEPS[0][0]
+    stale = list(
+        ComplaintStage.objects.select_related("complaint", "target__calendar")
+        .filter(stage="department_return")
+        .order_by("id")
+    )
+    assert services.stage_escalate(stage_id=stale[0].pk, now=at)  # another worker, after the read
+    with pytest.raises(services._Contended), transaction.atomic():
+        services._escalate_batch(stale, at, services.Kernels(), None)
+    assert [len(escalations(c)) for c in complaints] == [1, 0, 0]  # the batch wrote nothing
+    assert len(escalations_sweep(now=at)) == 2
     for complaint in complaints:
         assert escalations(complaint) == [(1, "department_return")]
