@@ -187,10 +187,11 @@ def db_child(args) -> None:
 
     django.setup()
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     from kuaixiang.complaints.models import Complaint
     from kuaixiang.org.models import Staff
-    from kuaixiang.triage.assess import band_filter
+    from kuaixiang.triage.assess import band_candidates, band_values
     from kuaixiang.triage.selectors import similar_open
 
     loaded = _load(args.rows, log)
@@ -213,8 +214,11 @@ def db_child(args) -> None:
     plan = ""
     if connection.vendor == "postgresql":
         fp = neardup.simhash(queries[0])
-        qs = Complaint.objects.filter(band_filter(fp), closed_at__isnull=True).values_list("pk", "simhash")[:500]
-        plan = qs.explain(analyze=True)
+        with CaptureQueriesContext(connection) as captured:
+            band_candidates(Complaint.objects.filter(closed_at__isnull=True), band_values([fp]), 500)
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + captured.captured_queries[-1]["sql"])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
     result = {
         **loaded,
         "rows": Complaint.objects.count(),

@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from kuaixiang import clock
-from kuaixiang.alerts.demo import alerts_reset, demo_surge
+from kuaixiang.alerts.demo import SURGE, alerts_reset, demo_surge
 from kuaixiang.complaints.models import Complaint, DailySequence
 from kuaixiang.demo.complaints import Generator, register_all
 from kuaixiang.demo.lifecycle import SeedStats, Simulation, choose_walked
@@ -134,10 +134,13 @@ def demo_seed(
     stats = SeedStats()
     if complaints:
         budget = transitions if transitions is not None else DEFAULT_ACTIONS_PER_COMPLAINT * complaints
-        stats = complaints_seed(org, count=complaints, days=days, transitions=budget, rng=rng, now=now)
+        # A surge of similar complaints today (part of the total), so the warnings and the monitoring
+        # board have content; small seeds leave it out.
+        surge = SURGE if complaints >= 10 * SURGE else 0
+        stats = complaints_seed(org, count=complaints - surge, days=days, transitions=budget, rng=rng, now=now)
         inbox_age(now=now)
-        # A surge of similar complaints today, so the warnings and the monitoring board have content.
-        demo_surge(now=now)
+        if surge:
+            stats.complaints += demo_surge(now=now)
         # Fire the escalations the demo's history has made due, so the supervision board shows levels.
         while escalations_sweep(now=now, limit=1000):
             pass

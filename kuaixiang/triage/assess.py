@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 
 from kuaixiang.complaints.models import Complaint
 from kuaixiang.triage import grading, neardup
@@ -87,12 +87,30 @@ def fingerprint(complaints: list[Complaint]) -> None:
             setattr(complaint, name, value)
 
 
-def band_filter(fp: int) -> Q:
-    """Rows sharing at least one band with ``fp`` (each band column is indexed)."""
-    q = Q()
-    for name, value in zip(BAND_FIELDS, neardup.bands(fp), strict=True):
-        q |= Q(**{name: value})
-    return q
+def band_candidates(open_complaints: QuerySet, values: list[set[int]], limit: int) -> list[tuple[int, str, int]]:
+    """``(pk, number, simhash)`` of the complaints in ``open_complaints`` (which must be filtered
+    to ``closed_at IS NULL``) whose band ``i`` is in ``values[i]`` for some ``i``, at most ``limit``.
+
+    One UNION of four queries, one per band: each uses its partial index on the open complaints
+    (an ``OR`` of the four would not, on SQLite).
+    """
+    parts = [
+        open_complaints.filter(**{f"{name}__in": wanted}).values_list("pk", "number", "simhash")
+        for name, wanted in zip(BAND_FIELDS, values, strict=True)
+        if wanted
+    ]
+    if not parts:
+        return []
+    return list(parts[0].union(*parts[1:])[:limit])
+
+
+def band_values(fps: list[int]) -> list[set[int]]:
+    """For each band, the set of its values among ``fps``."""
+    values: list[set[int]] = [set() for _ in BAND_FIELDS]
+    for fp in fps:
+        for wanted, value in zip(values, neardup.bands(fp), strict=True):
+            wanted.add(value)
+    return values
 
 
 def subject_key(path: str | None, level: int) -> str | None:
@@ -186,13 +204,8 @@ def triage_assess(complaints: list[Complaint], *, now) -> Assessed:
     numbers: dict[int, str] = {}
     fps = [c.simhash for c in complaints if c.simhash is not None]
     if fps:
-        q = Q()
-        for i, name in enumerate(BAND_FIELDS):
-            q |= Q(**{f"{name}__in": {neardup.bands(fp)[i] for fp in fps}})
-        limit = MAX_CANDIDATES * len(fps)
-        for pk, number, fp in Complaint.objects.filter(q, closed_at__isnull=True).values_list(
-            "pk", "number", "simhash"
-        )[:limit]:
+        open_complaints = Complaint.objects.filter(closed_at__isnull=True)
+        for pk, number, fp in band_candidates(open_complaints, band_values(fps), MAX_CANDIDATES * len(fps)):
             open_index.add(pk, fp)
             numbers[pk] = number
 

@@ -14,7 +14,7 @@ from kuaixiang.complaints.phone import normalise_phone
 from kuaixiang.errors import InvalidInput
 from kuaixiang.org.scope import scope_for
 from kuaixiang.triage import neardup
-from kuaixiang.triage.assess import MAX_CANDIDATES, band_filter
+from kuaixiang.triage.assess import MAX_CANDIDATES, band_candidates, band_values
 from kuaixiang.triage.classifier import ClassifierError, load_cached
 from kuaixiang.triage.models import Category
 
@@ -52,9 +52,9 @@ def similar_open(user, *, text: str = "", phone: str = "", limit: int = SIMILAR_
     fp = neardup.simhash(text) if neardup.normalise(text) else None
     if fp is not None:
         # Candidates by band (ids and fingerprints only), then the nearest ones in full.
-        candidates = base.filter(band_filter(fp)).values_list("pk", "simhash")[:MAX_CANDIDATES]
+        candidates = band_candidates(base, band_values([fp]), MAX_CANDIDATES)
         near = sorted(
-            (d, -pk) for pk, other in candidates if (d := neardup.hamming(fp, other)) <= neardup.MAX_DISTANCE
+            (d, -pk) for pk, _, other in candidates if (d := neardup.hamming(fp, other)) <= neardup.MAX_DISTANCE
         )[:limit]
         distances = {-negative_pk: d for d, negative_pk in near}
         if distances:
