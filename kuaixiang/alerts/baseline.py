@@ -5,16 +5,21 @@ hours (or whose CUSUM is still above zero), the hourly series (``HourlyCount``) 
 minutes, the 60 before, and the expected rate for this hour of the week from the same hours of
 the previous ``weeks`` weeks (``detectors.same_hour_baseline``). The pure detectors in
 ``kuaixiang.alerts.detectors`` decide; this module only reads series and writes warnings.
+
+Cost per evaluation does not grow with the history: only the hours a detector looks at are read
+(the current three and the same hours of past weeks), the CUSUM's mean rate is one ``SUM`` per
+scope, and the scopes with recent complaints and the first hour of the series are read once per
+evaluation and shared by the rules.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Sum
 
-from kuaixiang.alerts import detectors, services
+from kuaixiang.alerts import counting, detectors, services
 from kuaixiang.alerts.models import Condition, DetectorState, GroupBy, HourlyCount, WarningRule
 from kuaixiang.alerts.windows import hour_floor, window_at
 from kuaixiang.complaints.models import Channel
@@ -45,6 +50,15 @@ def _scope_keys(rule: WarningRule, active: set[str]) -> dict[str, tuple[str, int
                 out[key] = (str(Channel(key[5:]).label), None, key[5:])
     elif rule.group_by == GroupBy.CATEGORY:
         ids = [int(k[4:]) for k in active if k.startswith("cat:")]
+        known = counting.categories_cached()
+        if rule.category_level and known is not None and all(i in known for i in ids):
+            # A replay remembers every category it counted: (path, level, label), as the query below.
+            under = rule.category.path if rule.category_id else ""
+            for pk in sorted(ids, key=lambda i: known[i][0]):  # the Category ordering: path
+                path, level, label = known[pk]
+                if level == rule.category_level and path.startswith(under):
+                    out[f"cat:{pk}"] = (label, pk, "")
+            return out
         qs = Category.objects.filter(pk__in=ids)
         # A level names the nodes compared; without one, the leaves (where complaints are filed).
         qs = qs.filter(level=rule.category_level) if rule.category_level else qs.filter(children__isnull=True)
@@ -55,25 +69,118 @@ def _scope_keys(rule: WarningRule, active: set[str]) -> dict[str, tuple[str, int
     return out
 
 
-def _evaluate_rule(rule: WarningRule, now: datetime, touched: list) -> None:
+class _Series:
+    """What every rule of one evaluation reads alike, per sandbox flag: the counts of the current
+    and previous hour by scope key (their keys are the scopes with recent complaints), and the first
+    hour of the series."""
+
+    def __init__(self, hour: datetime) -> None:
+        self.hour = hour
+        self._recent: dict[bool, dict[tuple[str, datetime], int]] = {}
+        self._first: dict[bool, datetime | None] = {}
+
+    def recent(self, sandbox: bool) -> dict[tuple[str, datetime], int]:
+        """(scope key, hour) -> count for the hours from the previous one on."""
+        if sandbox not in self._recent:
+            rows = HourlyCount.objects.filter(sandbox=sandbox, hour__gte=self.hour - HOUR)
+            self._recent[sandbox] = {(k, at): n for k, at, n in rows.values_list("scope_key", "hour", "count")}
+        return self._recent[sandbox]
+
+    def first(self, sandbox: bool) -> datetime | None:
+        if sandbox not in self._first:
+            self._first[sandbox] = (
+                HourlyCount.objects.filter(sandbox=sandbox).order_by("hour").values_list("hour", flat=True).first()
+            )
+        return self._first[sandbox]
+
+
+class PastSeries:
+    """The hours before the current one, remembered across evaluations by a caller that evaluates
+    minute after minute of one stream (a replay). Valid only while every write to the hourly series
+    goes to the hour being evaluated — a replay registers each batch at its own time and evaluates
+    at that time — so the past hours cannot change while the evaluated hour stays the same; a new
+    hour starts afresh."""
+
+    def __init__(self) -> None:
+        self.hour: datetime | None = None
+        self.rows: dict[tuple[int, str], tuple[dict[datetime, int], int]] = {}
+        self.first: dict[bool, datetime] = {}  # the series' first hour, once there is one
+
+    def at(self, hour: datetime) -> dict[tuple[int, str], tuple[dict[datetime, int], int]]:
+        if hour != self.hour:
+            self.hour, self.rows, self.first = hour, {}, {}
+        return self.rows
+
+
+def _hours_read(hour: datetime, weeks: int, spread: int = 1) -> list[datetime]:
+    """The hours before ``hour`` a rule's detectors look at: the previous two and the same hours of
+    past weeks."""
+    week = detectors.HOURS_PER_WEEK
+    past = [hour - HOUR * (week * w - d) for w in range(1, weeks + 1) for d in range(-spread, spread + 1)]
+    return [hour - HOUR, hour - 2 * HOUR, *past]
+
+
+def _past(rule: WarningRule, keys: list[str], hour: datetime, weeks: int) -> dict[str, tuple[dict, int]]:
+    """Per scope key: the counts of the past hours the detectors read, and (for the CUSUM's mean
+    rate) the sum of hours 2 … 168·weeks − 1 back."""
+    out: dict[str, tuple[dict, int]] = {k: ({}, 0) for k in keys}
+    for key, at, n in HourlyCount.objects.filter(
+        sandbox=rule.sandbox, scope_key__in=keys, hour__in=_hours_read(hour, weeks)
+    ).values_list("scope_key", "hour", "count"):
+        out[key][0][at] = n
+    if rule.condition == Condition.POISSON:
+        for key, n in (
+            HourlyCount.objects.filter(
+                sandbox=rule.sandbox,
+                scope_key__in=keys,
+                hour__gte=hour - HOUR * (detectors.HOURS_PER_WEEK * weeks - 1),
+                hour__lte=hour - 2 * HOUR,
+            )
+            .values("scope_key")
+            .annotate(n=Sum("count"))
+            .values_list("scope_key", "n")
+        ):
+            out[key] = (out[key][0], n or 0)
+    return out
+
+
+def _evaluate_rule(
+    rule: WarningRule, now: datetime, touched: list, shared: _Series, memo: PastSeries | None = None
+) -> None:
     hour = hour_floor(now)
     weeks = int(rule.params.get("weeks", 4))
-    since = hour - HOUR * (detectors.HOURS_PER_WEEK * weeks + 2)
-    recent = set(
-        HourlyCount.objects.filter(sandbox=rule.sandbox, hour__gte=hour - HOUR).values_list("scope_key", flat=True)
-    )
-    states = {s.scope_key: s for s in DetectorState.objects.filter(rule=rule)}
+    current = shared.recent(rule.sandbox)
+    recent = {k for k, _ in current}
+    states = {}
     if rule.condition == Condition.POISSON:
+        states = {s.scope_key: s for s in DetectorState.objects.filter(rule=rule)}
         recent |= {k for k, s in states.items() if s.value > 0}
     keys = _scope_keys(rule, recent)
+    if rule.condition in (Condition.SAME_HOUR_RATIO, Condition.HOUR_CHANGE):
+        # Stateless: no scope can reach min_count in the last 60 minutes -> nothing to observe.
+        keys = {
+            k: v
+            for k, v in keys.items()
+            if current.get((k, hour), 0) + current.get((k, hour - HOUR), 0) >= rule.min_count
+        }
     if not keys:
         return
-    first = HourlyCount.objects.filter(sandbox=rule.sandbox).order_by("hour").values_list("hour", flat=True).first()
-    series: dict[str, dict[datetime, int]] = defaultdict(dict)
-    for key, at, n in HourlyCount.objects.filter(
-        sandbox=rule.sandbox, scope_key__in=list(keys), hour__gte=since
-    ).values_list("scope_key", "hour", "count"):
-        series[key][at] = n
+    remembered = memo.at(hour) if memo is not None else {}
+    if memo is not None and rule.sandbox in memo.first:
+        first = memo.first[rule.sandbox]
+    else:
+        first = shared.first(rule.sandbox)
+        if memo is not None and first is not None:
+            memo.first[rule.sandbox] = first
+    missing = [k for k in keys if (rule.pk, k) not in remembered]
+    if missing:
+        for key, found in _past(rule, missing, hour, weeks).items():
+            remembered[(rule.pk, key)] = found
+    series: dict[str, dict[datetime, int]] = {}
+    history: dict[str, int] = {}
+    for key in keys:
+        past, history[key] = remembered[(rule.pk, key)]
+        series[key] = {**past, hour: current.get((key, hour), 0)}
     for key, (label, category_id, channel) in keys.items():
         counts = series.get(key, {})
 
@@ -98,7 +205,7 @@ def _evaluate_rule(rule: WarningRule, now: datetime, touched: list) -> None:
         elif rule.condition == Condition.POISSON:
             if expected is None:
                 continue
-            alarm, figure = _cusum(rule, key, states.get(key), counts, hour, now, expected)
+            alarm, figure = _cusum(rule, key, states.get(key), counts, history.get(key, 0), hour, now, expected)
         level = rule.level_for(figure) if alarm and last60 >= rule.min_count else 0
         if rule.condition == Condition.POISSON and alarm and last60 >= rule.min_count:
             level = max(level, min(int(x["level"]) for x in rule.levels))
@@ -120,8 +227,9 @@ def _evaluate_rule(rule: WarningRule, now: datetime, touched: list) -> None:
                 touched.append(result)
 
 
-def _cusum(rule, key, state, counts, hour, now, expected) -> tuple[bool, float]:
-    """Feed the complaints since the last evaluation to the scope's CUSUM; return (alarm, ratio)."""
+def _cusum(rule, key, state, counts, history_sum, hour, now, expected) -> tuple[bool, float]:
+    """Feed the complaints since the last evaluation to the scope's CUSUM; return (alarm, ratio).
+    ``history_sum``: the scope's complaints 2 … 168·weeks − 1 hours back (the mean rate's sum)."""
     weeks = int(rule.params.get("weeks", 4))
     ratio = float(rule.params.get("ratio", 3))
     cur = counts.get(hour, 0)
@@ -136,8 +244,7 @@ def _cusum(rule, key, state, counts, hour, now, expected) -> tuple[bool, float]:
     else:
         delta = cur
     elapsed = min(max(now - state.updated_at, timedelta(0)), MAX_STEP) / HOUR
-    history = [counts.get(hour - HOUR * i, 0) for i in range(2, detectors.HOURS_PER_WEEK * weeks)]
-    mean_rate = max(sum(history) / max(len(history), 1), detectors.MIN_RATE)
+    mean_rate = max(history_sum / (detectors.HOURS_PER_WEEK * weeks - 2), detectors.MIN_RATE)
     threshold = detectors.cusum_threshold(
         rate=mean_rate, ratio=ratio, arl_hours=float(rule.params.get("arl_days", 60)) * 24
     )
@@ -149,13 +256,23 @@ def _cusum(rule, key, state, counts, hour, now, expected) -> tuple[bool, float]:
     return alarm, last60 / max(expected, floor)
 
 
-@transaction.atomic
-def baselines_evaluate(*, now: datetime) -> list:
-    """Evaluate every active baseline rule at ``now``; notify (grouped) and return the warnings
-    raised or risen as (warning, previous level)."""
-    touched: list = []
+def baseline_rules(*, sandbox: bool | None = None) -> list[WarningRule]:
+    """The active baseline rules (of the sandbox or the real organisation only, when given)."""
     rules = WarningRule.objects.filter(active=True).exclude(condition=Condition.THRESHOLD).select_related("category")
-    for rule in rules:
-        _evaluate_rule(rule, now, touched)
+    return list(rules if sandbox is None else rules.filter(sandbox=sandbox))
+
+
+@transaction.atomic
+def baselines_evaluate(
+    *, now: datetime, rules: list[WarningRule] | None = None, memo: PastSeries | None = None
+) -> list:
+    """Evaluate the active baseline rules at ``now``; notify (grouped) and return the warnings
+    raised or risen as (warning, previous level). A caller evaluating one stream minute after minute
+    (a replay) passes ``rules`` (from :func:`baseline_rules`, read once) and a :class:`PastSeries`
+    (see its contract); the default reads everything now."""
+    touched: list = []
+    shared = _Series(hour_floor(now))
+    for rule in baseline_rules() if rules is None else rules:
+        _evaluate_rule(rule, now, touched, shared, memo)
     services.warnings_notify(touched, now=now)
     return touched

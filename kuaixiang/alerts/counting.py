@@ -6,11 +6,17 @@ series and to the counter of each matching count rule with one ``INSERT … ON C
 in its own request and concurrent intakes never lose a count (the row lock serialises them on
 PostgreSQL; SQLite has one writer). ``on_escalated`` (receiver of ``stage_escalated``) counts a
 complaint once per window for rules measuring escalated complaints.
+
+Inside :func:`lookups_cached` (a replay) the active rules are read once and departments and
+categories are remembered by id, instead of being read again for every registration.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -53,20 +59,46 @@ class Context:
         return code == SANDBOX_CODE or code.startswith(SANDBOX_CODE + "-")
 
 
+_CACHE: ContextVar[dict | None] = ContextVar("alerts_counting_cache", default=None)
+
+
+@contextmanager
+def lookups_cached() -> Iterator[None]:
+    """Within the block (one replay), read the active rules once and remember departments and
+    categories by id. Only for callers that change no rule, department or category meanwhile
+    (adding categories is fine: unknown ids are still read)."""
+    token = _CACHE.set({"rules": {}, "departments": {}, "categories": {}})
+    try:
+        yield
+    finally:
+        _CACHE.reset(token)
+
+
+def categories_cached() -> dict[int, tuple[str, int, str]] | None:
+    """Inside :func:`lookups_cached`: the categories read so far, id -> (path, level, label)."""
+    cache = _CACHE.get()
+    return None if cache is None else cache["categories"]
+
+
 def _context(complaints) -> Context:
     from kuaixiang.org.models import Department
     from kuaixiang.triage.models import Category
 
+    cache = _CACHE.get()
     ctx = Context()
-    dept_ids = {c.intake_department_id for c in complaints}
-    ctx.departments = {
-        d: (code, path)
-        for d, code, path in Department.objects.filter(pk__in=dept_ids).values_list("pk", "code", "path")
-    }
-    paths = dict(
-        Category.objects.filter(pk__in={c.category_id for c in complaints if c.category_id}).values_list("pk", "path")
-    )
-    ancestor_ids = {int(x) for p in paths.values() for x in p.strip("/").split("/") if x}
+    if cache is not None:
+        ctx.departments, ctx.categories = cache["departments"], cache["categories"]
+    dept_ids = {c.intake_department_id for c in complaints} - ctx.departments.keys()
+    if dept_ids:
+        ctx.departments.update(
+            (d, (code, path))
+            for d, code, path in Department.objects.filter(pk__in=dept_ids).values_list("pk", "code", "path")
+        )
+    cat_ids = {c.category_id for c in complaints if c.category_id} - ctx.categories.keys()
+    if not cat_ids:
+        return ctx
+    paths = dict(Category.objects.filter(pk__in=cat_ids).values_list("pk", "path"))
+    ancestor_ids = {int(x) for p in paths.values() for x in p.strip("/").split("/") if x} - ctx.categories.keys()
     for pk, path, level, full_name in Category.objects.filter(pk__in=ancestor_ids).values_list(
         "pk", "path", "level", "full_name"
     ):
@@ -183,8 +215,17 @@ def hourly_add(complaints, ctx: Context, now: datetime) -> None:
     )
 
 
-def _active_rules(**filters) -> list[WarningRule]:
-    return list(WarningRule.objects.filter(active=True, **filters).select_related("category"))
+def _active_rules(**filters) -> tuple[list[WarningRule], dict[int, str]]:
+    """The active rules matching ``filters`` and their scope paths (see :func:`_rule_paths`)."""
+    cache = _CACHE.get()
+    key = tuple(sorted(filters.items()))
+    if cache is not None and key in cache["rules"]:
+        return cache["rules"][key]
+    rules = list(WarningRule.objects.filter(active=True, **filters).select_related("category"))
+    found = (rules, _rule_paths(rules))
+    if cache is not None:
+        cache["rules"][key] = found
+    return found
 
 
 def _window_count(rule: WarningRule, key: str, window, counted: int) -> int:
@@ -247,8 +288,8 @@ def on_registered(sender, complaints, actor=None, now=None, **kwargs) -> None:
     now = now or clock.now()
     ctx = _context(complaints)
     hourly_add(complaints, ctx, now)
-    rules = [r for r in _active_rules(condition=Condition.THRESHOLD) if r.measure != Measure.ESCALATED]
-    paths = _rule_paths(rules)
+    rules, paths = _active_rules(condition=Condition.THRESHOLD)
+    rules = [r for r in rules if r.measure != Measure.ESCALATED]
     hits: dict[tuple[int, str], list] = defaultdict(list)
     scopes: dict[tuple[int, str], Scope] = {}
     cluster_rules: dict[int, list[WarningRule]] = defaultdict(list)  # complaint id -> cluster rules covering it
@@ -276,12 +317,11 @@ def on_escalated(sender, stage=None, complaint=None, level=None, now=None, **kwa
     from kuaixiang import clock
 
     now = now or clock.now()
-    rules = _active_rules(measure=Measure.ESCALATED, condition=Condition.THRESHOLD)
+    rules, paths = _active_rules(measure=Measure.ESCALATED, condition=Condition.THRESHOLD)
     if not rules or complaint is None:
         return
     ctx = _context([complaint])
     sandbox = ctx.sandbox(complaint)
-    paths = _rule_paths(rules)
     hits: dict[tuple[int, str], list] = {}
     scopes: dict[tuple[int, str], Scope] = {}
     for rule in rules:

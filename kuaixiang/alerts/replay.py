@@ -166,7 +166,8 @@ def replay_rows(
     """Replay ``rows`` (see the module docstring) and return what happened. ``speed`` N paces the
     replay at N times the rows' own pace (None: as fast as possible, rows of one minute registered
     in batches through ``complaint_register_bulk``)."""
-    from kuaixiang.alerts.baseline import baselines_evaluate
+    from kuaixiang.alerts.baseline import PastSeries, baseline_rules, baselines_evaluate
+    from kuaixiang.alerts.counting import lookups_cached
     from kuaixiang.complaints.services import complaint_register, complaint_register_bulk
 
     result = ReplayResult()
@@ -174,6 +175,9 @@ def replay_rows(
         sandbox.sandbox_empty()
     agent = sandbox.sandbox_agent()
     sandbox_rules_load(rulepack)
+    # Only the sandbox's surge rules: the real ones are the live minute job's, at the real time.
+    surge_rules = baseline_rules(sandbox=True)
+    past = PastSeries()  # each batch is registered and evaluated at its own time: see its contract
     categories = CategoryMap()
 
     def collect(sender, warning, previous_level, now, **kwargs):
@@ -191,52 +195,54 @@ def replay_rows(
 
     started = time.perf_counter()
     warning_raised.connect(collect, dispatch_uid="alerts_replay_collect")
-    try:
-        batch: list = []
-        batch_minute = None
-        first_at = None
-        last_progress = started
+    # Rules, departments and categories are read once for the whole replay.
+    with lookups_cached():
+        try:
+            batch: list = []
+            batch_minute = None
+            first_at = None
+            last_progress = started
 
-        def flush() -> None:
-            nonlocal batch
-            if not batch:
-                return
-            with clock.frozen(batch[-1][1]):
-                if len(batch) == 1:
-                    complaint_register(actor=agent, data=batch[0][2])
-                else:
-                    complaint_register_bulk(actor=agent, items=[b[2] for b in batch])
-                # The minute job of a live system: surge rules see the stream as it arrives.
-                baselines_evaluate(now=batch[-1][1])
-            result.registered += len(batch)
-            batch = []
+            def flush() -> None:
+                nonlocal batch
+                if not batch:
+                    return
+                with clock.frozen(batch[-1][1]):
+                    if len(batch) == 1:
+                        complaint_register(actor=agent, data=batch[0][2])
+                    else:
+                        complaint_register_bulk(actor=agent, items=[b[2] for b in batch])
+                    # The minute job of a live system: surge rules see the stream as it arrives.
+                    baselines_evaluate(now=batch[-1][1], rules=surge_rules, memo=past)
+                result.registered += len(batch)
+                batch = []
 
-        for index, row in enumerate(rows, start=1):
-            line = int(row.get("line") or index + 1)
-            result.rows += 1
-            try:
-                at, data = _prepare(row, categories)
-            except DomainError as exc:
-                skip(line, exc.message)
-                continue
-            if speed:
-                first_at = first_at or (at, time.perf_counter())
-                due = first_at[1] + (at - first_at[0]).total_seconds() / speed
-                pause = due - time.perf_counter()
-                if pause > 0:
-                    time.sleep(min(pause, 60))
-            minute = at.replace(second=0, microsecond=0)
-            if speed or minute != batch_minute or len(batch) >= BATCH:
-                flush()
-                batch_minute = minute
-            batch.append((line, at, data))
-            if speed:
-                flush()
-            if on_progress and time.perf_counter() - last_progress >= 1:
-                last_progress = time.perf_counter()
-                on_progress(result.registered, time.perf_counter() - started)
-        flush()
-    finally:
-        warning_raised.disconnect(dispatch_uid="alerts_replay_collect")
-        result.seconds = time.perf_counter() - started
+            for index, row in enumerate(rows, start=1):
+                line = int(row.get("line") or index + 1)
+                result.rows += 1
+                try:
+                    at, data = _prepare(row, categories)
+                except DomainError as exc:
+                    skip(line, exc.message)
+                    continue
+                if speed:
+                    first_at = first_at or (at, time.perf_counter())
+                    due = first_at[1] + (at - first_at[0]).total_seconds() / speed
+                    pause = due - time.perf_counter()
+                    if pause > 0:
+                        time.sleep(min(pause, 60))
+                minute = at.replace(second=0, microsecond=0)
+                if speed or minute != batch_minute or len(batch) >= BATCH:
+                    flush()
+                    batch_minute = minute
+                batch.append((line, at, data))
+                if speed:
+                    flush()
+                if on_progress and time.perf_counter() - last_progress >= 1:
+                    last_progress = time.perf_counter()
+                    on_progress(result.registered, time.perf_counter() - started)
+            flush()
+        finally:
+            warning_raised.disconnect(dispatch_uid="alerts_replay_collect")
+            result.seconds = time.perf_counter() - started
     return result

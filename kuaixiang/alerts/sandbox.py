@@ -14,8 +14,8 @@ from django.db import transaction
 
 from kuaixiang.org.models import Department, Staff
 from kuaixiang.org.roles import Role
+from kuaixiang.org.scope import SANDBOX_CODE
 
-SANDBOX_CODE = "sandbox"
 Function = Department.Function
 
 # (code suffix, name, function, roles)

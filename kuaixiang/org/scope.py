@@ -2,7 +2,9 @@
 
 A department-scoped role (agent, lead, handler, head) sees its own department and the
 teams below it; a unit-scoped role (manager, PR, legal, leader, admin) sees its whole
-branch; anyone placed at HQ with a unit-scoped role sees everything.
+branch; anyone placed at HQ with a unit-scoped role sees everything — except the sandbox
+organisation (演练沙箱, root department code ``sandbox``, see ``kuaixiang.alerts.sandbox``), whose
+replayed and drill complaints only its own staff see.
 """
 
 from dataclasses import dataclass
@@ -12,6 +14,8 @@ from django.db.models import Q
 from kuaixiang.org.models import Department, Staff
 from kuaixiang.org.roles import UNIT_SCOPED_ROLES, Role
 
+SANDBOX_CODE = "sandbox"  # root department of the sandbox organisation (replays and drills)
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -20,11 +24,13 @@ class Scope:
     everything: bool
     department_ids: frozenset[int]
     own_department_ids: frozenset[int]
+    hidden_path: str = ""  # a department subtree (the sandbox) whose complaints "everything" leaves out
 
     def complaint_filter(self, prefix: str = "") -> Q:
-        """A ``Q`` selecting the complaints in scope: handled by, taken in, or registered by."""
+        """A ``Q`` selecting the complaints in scope: handled by, taken in, or registered by.
+        "Everything" means every complaint not taken in by the sandbox organisation."""
         if self.everything:
-            return Q()
+            return ~Q(**{f"{prefix}intake_department__path__startswith": self.hidden_path}) if self.hidden_path else Q()
         ids = self.department_ids
         return (
             Q(**{f"{prefix}department_id__in": ids})
@@ -38,6 +44,28 @@ class Scope:
 
 def _subtree_ids(department: Department) -> frozenset[int]:
     return frozenset(Department.objects.filter(path__startswith=department.path).values_list("id", flat=True))
+
+
+def _subtree_and_sandbox(department: Department) -> tuple[frozenset[int], str]:
+    """The department's subtree ids and the sandbox root's path ("" when there is no sandbox), in
+    one query (the sandbox is looked up afresh for every scope, so a rebuilt sandbox is never missed)."""
+    rows = Department.objects.filter(Q(path__startswith=department.path) | Q(code=SANDBOX_CODE)).values_list(
+        "id", "path", "code"
+    )
+    ids, sandbox = set(), ""
+    for pk, path, code in rows:
+        if path.startswith(department.path):
+            ids.add(pk)
+        if code == SANDBOX_CODE:
+            sandbox = path
+    return frozenset(ids), sandbox
+
+
+def _hidden_path(sandbox_path: str, department: Department | None) -> str:
+    """The sandbox path to leave out of an "everything" scope; "" for the sandbox's own staff."""
+    if not sandbox_path or (department is not None and department.path.startswith(sandbox_path)):
+        return ""
+    return sandbox_path
 
 
 def staff_record(user) -> Staff | None:
@@ -58,15 +86,20 @@ def scope_for(user) -> Scope:
         return cached
     staff = staff_record(user)
     if staff is None:
-        scope = Scope(user.pk, Role.ADMIN if user.is_superuser else None, user.is_superuser, frozenset(), frozenset())
+        hidden = ""
+        if user.is_superuser:
+            hidden = Department.objects.filter(code=SANDBOX_CODE).values_list("path", flat=True).first() or ""
+        role = Role.ADMIN if user.is_superuser else None
+        scope = Scope(user.pk, role, user.is_superuser, frozenset(), frozenset(), hidden)
     else:
-        own = _subtree_ids(staff.department)
+        own, sandbox_path = _subtree_and_sandbox(staff.department)
         if staff.role in UNIT_SCOPED_ROLES:
             unit = staff.department.unit()
             everything = unit.level == Department.Level.HQ
             ids = own if everything else _subtree_ids(unit)
         else:
             everything, ids = False, own
-        scope = Scope(user.pk, staff.role, everything, ids, own)
+        hidden = _hidden_path(sandbox_path, staff.department) if everything else ""
+        scope = Scope(user.pk, staff.role, everything, ids, own, hidden)
     user._kx_scope = scope
     return scope

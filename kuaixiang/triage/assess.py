@@ -158,22 +158,29 @@ def _category_info(complaints: list[Complaint]) -> dict[int, tuple[str, frozense
     return info
 
 
-def _grouped_counts(complaints: list[Complaint], field_name: str, days_set: frozenset[int]) -> dict:
-    """{days: {value: count}} of stored complaints received in the last ``days`` before the newest."""
-    values = {getattr(c, field_name) for c in complaints} - {None, ""}
-    result: dict[int, dict] = {}
+def _grouped_counts(complaints: list[Complaint], fields: tuple[str, ...], days_set: frozenset[int]) -> dict:
+    """{days: {key: count}} of stored complaints received in the last ``days`` before the newest,
+    grouped by ``fields`` (key: the tuple of their values), for the keys of ``complaints``."""
+    first = fields[0]
+    values = {getattr(c, first) for c in complaints} - {None, ""}
     if not values:
         return {days: {} for days in days_set}
     latest = max(c.received_at for c in complaints)
+    result: dict[int, dict] = {}
     for days in days_set:
         rows = (
-            Complaint.objects.filter(**{f"{field_name}__in": values}, received_at__gte=latest - timedelta(days=days))
-            .values(field_name)
+            Complaint.objects.filter(**{f"{first}__in": values}, received_at__gte=latest - timedelta(days=days))
+            .values(*fields)
             .annotate(n=Count("id"))
-            .values_list(field_name, "n")
+            .values_list(*fields, "n")
         )
-        result[days] = dict(rows)
+        result[days] = {tuple(row[:-1]): row[-1] for row in rows}
     return result
+
+
+def _subject_key(complaint: Complaint) -> tuple | None:
+    """Same subject for group counts: the same 被投诉对象 (project, batch, campus …) and category."""
+    return (complaint.subject, complaint.category_id) if complaint.subject else None
 
 
 def triage_assess(complaints: list[Complaint], *, now) -> Assessed:
@@ -209,8 +216,10 @@ def triage_assess(complaints: list[Complaint], *, now) -> Assessed:
             open_index.add(pk, fp)
             numbers[pk] = number
 
-    subject_counts = _grouped_counts(complaints, "subject", need.subject_days) if need.subject_days else {}
-    category_counts = _grouped_counts(complaints, "category_id", need.category_days) if need.category_days else {}
+    subject_counts = (
+        _grouped_counts(complaints, ("subject", "category_id"), need.subject_days) if need.subject_days else {}
+    )
+    category_counts = _grouped_counts(complaints, ("category_id",), need.category_days) if need.category_days else {}
 
     assessed = Assessed()
     batch_index = neardup.SimHashIndex()
@@ -277,10 +286,12 @@ def triage_assess(complaints: list[Complaint], *, now) -> Assessed:
             category_codes=chain,
             repeat=repeat is not None,
             phone_counts=phone_counts,
-            subject_counts={days: 1 + counts.get(complaint.subject, 0) for days, counts in subject_counts.items()}
+            subject_counts={days: 1 + counts.get(_subject_key(complaint), 0) for days, counts in subject_counts.items()}
             if complaint.subject
             else {},
-            category_counts={days: 1 + counts.get(complaint.category_id, 0) for days, counts in category_counts.items()}
+            category_counts={
+                days: 1 + counts.get((complaint.category_id,), 0) for days, counts in category_counts.items()
+            }
             if complaint.category_id
             else {},
         )
@@ -300,10 +311,10 @@ def triage_assess(complaints: list[Complaint], *, now) -> Assessed:
             by_phone[phone].append(_Prior(None, "", phone, received, key, complaint.simhash, batch_index=index))
         if complaint.subject:
             for counts in subject_counts.values():
-                counts[complaint.subject] = counts.get(complaint.subject, 0) + 1
+                counts[_subject_key(complaint)] = counts.get(_subject_key(complaint), 0) + 1
         if complaint.category_id:
             for counts in category_counts.values():
-                counts[complaint.category_id] = counts.get(complaint.category_id, 0) + 1
+                counts[(complaint.category_id,)] = counts.get((complaint.category_id,), 0) + 1
         if complaint.simhash is not None:
             batch_index.add(index, complaint.simhash)
     return assessed

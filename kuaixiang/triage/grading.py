@@ -20,8 +20,8 @@ regular expression searched in the text), ``anonymous`` and ``has_phone`` (boole
 ``text_len_max`` (at most this many letters and digits in the description: too vague),
 ``repeat`` (boolean: the same complainant about the same subject within the repeat window),
 ``phone_history`` / ``same_subject`` / ``same_category`` (``{days: N, min: M}``: complaints by
-the same phone / with the same 被投诉对象 / in the same category received in the last N days,
-*this one included*, at least M) and ``any`` (a list of condition mappings, one must hold).
+the same phone / with the same 被投诉对象 in the same category / in the same category received
+in the last N days, *this one included*, at least M) and ``any`` (a list of condition mappings, one must hold).
 
 Outcome keys (:data:`OUTCOME_KEYS`): ``severity`` (the highest of all matched rules and the
 agent's own choice wins), ``intent``, ``request_type`` and ``validity`` + ``validity_reason``
@@ -445,7 +445,9 @@ def _holds(key: str, value: Any, facts: Facts, why: list[str]) -> bool:  # noqa:
             }[key]
             count = counts.get(days, 0)
             if count >= least:
-                what = {"phone_history": "同一电话", "same_subject": "同一被投诉对象", "same_category": "同一分类"}[key]
+                what = {"phone_history": "同一电话", "same_subject": "同一被投诉对象同类", "same_category": "同一分类"}[
+                    key
+                ]
                 why.append(f"{days} 天内{what}投诉 {count} 件（≥ {least}）")
                 return True
             return False

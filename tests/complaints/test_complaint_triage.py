@@ -160,7 +160,20 @@ class TestBulk:
         graded = [Complaint.objects.get(pk=r.complaint.pk) for r in results]
         assert [c.severity for c in graded] == ["general"] * 9 + ["major"]
         assert graded[-1].flags == ["group"] and "major-group-subject" in codes(graded[-1])
-        assert graded[-1].grading["rules"][0]["why"] == ["30 天内同一被投诉对象投诉 10 件（≥ 10）"]
+        assert graded[-1].grading["rules"][0]["why"] == ["30 天内同一被投诉对象同类投诉 10 件（≥ 10）"]
+
+    def test_the_same_subject_in_another_category_is_another_group(self, rules, org):
+        items = [
+            data(
+                complainant_phone=f"139000000{i:02d}",
+                subject="阳光小区基站",
+                description=f"{i}号楼手机没信号",
+                category_id=(org.leaf if i % 2 else org.category).pk,
+            )
+            for i in range(12)
+        ]
+        results = complaint_register_bulk(actor=org.agent, items=items)
+        assert {Complaint.objects.get(pk=r.complaint.pk).severity for r in results} == {"general"}
 
     def test_assessment_queries_do_not_grow_with_the_batch(self, rules, org):
         def queries(n, offset):

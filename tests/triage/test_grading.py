@@ -208,7 +208,7 @@ class TestGrade:
             rs, facts("x", subject_counts={30: 10}, repeat=True, phone_counts={7: 2}, category_counts={1: 49})
         )
         assert result.severity == "major" and [m["code"] for m in result.matched] == ["group", "repeat"]
-        assert result.matched[0]["why"] == ["30 天内同一被投诉对象投诉 10 件（≥ 10）"]
+        assert result.matched[0]["why"] == ["30 天内同一被投诉对象同类投诉 10 件（≥ 10）"]
         assert grade(rs, facts("x", phone_counts={7: 3})).intent == "malicious"
 
     def test_any_holds_when_one_alternative_holds_and_reports_its_reasons(self):
