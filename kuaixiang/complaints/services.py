@@ -393,7 +393,13 @@ def complaint_transition(*, complaint_id: int, action: str, actor, data: dict | 
         complaint.status = next_state(transition, before, resume_to)
         if action == "resume":
             complaint.suspended_from = ""
-        stages_on_transition(complaint=complaint, action=action, before=before, now=now)
+        stages_on_transition(
+            complaint=complaint,
+            action=action,
+            before=before,
+            now=now,
+            pause_reason=getattr(payload, "pause_reason", "other"),
+        )
         complaint.updated_at = now
         complaint.save()
         ComplaintEvent.objects.create(

@@ -13,12 +13,6 @@ class SlaConfig(AppConfig):
 
         section_register(Section("sla", "时限策略", 20, sla_parse, sla_load))
 
-        from kuaixiang.complaints.models import Complaint
-        from kuaixiang.complaints.signals import complaint_transitioned
-        from kuaixiang.sla.services import stages_on_suspend
-
-        complaint_transitioned.connect(stages_on_suspend, sender=Complaint, dispatch_uid="sla_stages_on_suspend")
-
         from kuaixiang.sla import calendars
         from kuaixiang.sla.models import Calendar, CalendarDay, EscalationStep, SlaTarget
 

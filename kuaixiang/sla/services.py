@@ -233,15 +233,22 @@ def _policy_of(complaint, rows: list[ComplaintStage]) -> SlaPolicy | None:
     return selectors.policy_match(policies, **_match_keys(complaint, categories, departments))
 
 
-def stages_on_transition(*, complaint, action: str, before: str, now: datetime) -> None:
+def stages_on_transition(
+    *, complaint, action: str, before: str, now: datetime, pause_reason: str = "other"
+) -> None:
     """Start, complete, pause or resume the complaint's stages for ``action`` and refresh
     ``complaint.due_at`` (the caller saves the complaint). Call inside the transition's
-    transaction, after the action's effects (department, status) are applied."""
+    transaction, after the action's effects (department, status) are applied; a suspension
+    passes its ``pause_reason``."""
     moves = STAGE_MOVES.get(action)
-    if moves is None and action != "resume":
-        return  # suspend: stages_on_suspend pauses once the event (with its reason) is written
+    if moves is None and action not in ("resume", "suspend"):
+        return
     # Only running stages matter here; their targets come from the cached policy table.
     rows = list(ComplaintStage.objects.filter(complaint_id=complaint.pk, completed_at__isnull=True))
+    if action == "suspend":
+        _stages_suspend(complaint, rows, pause_reason, now)
+        complaint.due_at = _earliest_due(rows)
+        return
     running = rows
     changed: list[ComplaintStage] = []
     policy: SlaPolicy | None = None
@@ -321,33 +328,18 @@ def stages_on_transition(*, complaint, action: str, before: str, now: datetime) 
     complaint.due_at = _earliest_due(rows)
 
 
-def stages_on_suspend(sender, *, complaint, action: str, now: datetime, **kwargs) -> None:
-    """``complaint_transitioned`` receiver: a suspension stops the clocks its reason names.
-
-    The reason category is the suspend event's ``pause_reason`` (customer / test / appraisal /
-    other); the policy's ``pause_reasons`` maps it to the stages it stops ("*" all), and a
-    reason it does not list stops every stage when ``pause_on_suspend`` (else none). Runs in
-    the transition's transaction, the complaint row still locked; it refreshes the complaint's
-    ``due_at`` (earliest running, unpaused deadline) when that changes."""
-    if action != "suspend":
-        return
-    from kuaixiang.complaints.models import Complaint, ComplaintEvent
-
-    rows = list(ComplaintStage.objects.filter(complaint_id=complaint.pk, completed_at__isnull=True))
+def _stages_suspend(complaint, rows: list[ComplaintStage], reason: str, now: datetime) -> None:
+    """Stop the clocks ``reason`` names: the policy's ``pause_reasons`` maps a reason (customer /
+    test / appraisal / other) to the stages it stops ("*" all); a reason it does not list stops
+    every stage when ``pause_on_suspend`` (else none)."""
     policy = _policy_of(complaint, rows) if rows else None
     if policy is None:
         return
-    event = ComplaintEvent.objects.filter(complaint_id=complaint.pk, action="suspend").order_by("-id").first()
-    reason = (event.payload or {}).get("pause_reason", "other") if event else "other"
     stopped = policy.paused_stages(reason)
     for row in rows:
         if row.paused_at is None and ("*" in stopped or row.stage in stopped):
             row.paused_at, row.next_check_at = now, None
             row.save(update_fields=["paused_at", "next_check_at"])
-    due = _earliest_due(rows)
-    if due != complaint.due_at:
-        complaint.due_at = due
-        Complaint.objects.filter(pk=complaint.pk).update(due_at=due)
 
 
 # ---------------------------------------------------------------- escalation
