@@ -11,7 +11,7 @@ from kuaixiang import clock
 from kuaixiang.notify import routing
 from kuaixiang.notify.channels import deliver_email, deliver_webhook
 from kuaixiang.notify.models import Notification, WebhookEndpoint
-from kuaixiang.org.models import Staff
+from kuaixiang.org.models import Department, Shift, Staff
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
@@ -117,76 +117,147 @@ def _role_recipients(complaint, roles: list[str]) -> list:
     (or, when it has none, of HQ). For ``head``/``lead``/``manager``/``leader``, when the duty
     roster has people on shift now for that role there (unit subtree for leaders; HQ's duty
     leader when the unit has no leader), only they are notified instead of everyone with the
-    role (``kuaixiang.org.duty.duty_on_shift``)."""
+    role (``kuaixiang.org.duty.duty_on_shift``). One complaint of :func:`role_recipients_many`."""
+    return role_recipients_many([(complaint, roles)])[0]
+
+
+def _units(department_ids: set[int]) -> dict[int, Department]:
+    """``Department.unit()`` of each id, with one query for the departments and their ancestors."""
+    paths = dict(Department.objects.filter(pk__in=department_ids).values_list("pk", "path"))
+    wanted = set(department_ids) | {int(p) for path in paths.values() for p in path.strip("/").split("/") if p}
+    by_id = {d.pk: d for d in Department.objects.filter(pk__in=wanted)}
+    units: dict[int, Department] = {}
+    for pk in department_ids:
+        node = by_id[pk]
+        while node.level not in (Department.Level.BRANCH, Department.Level.HQ) and node.parent_id:
+            node = by_id.get(node.parent_id) or node.parent  # the path is maintained by save(); read if stale
+        units[pk] = node
+    return units
+
+
+def _leaders(complaints: list, now) -> dict[int, set[int]]:
+    """User ids of the ``leader`` recipients per intake department id (see :func:`_role_recipients`):
+    the leaders on shift in the intake unit's subtree, else its leaders, else HQ's leaders on
+    shift, else HQ's leaders (HQ: departments at depth 0 or 1). Three queries for any number."""
+    units = _units({c.intake_department_id for c in complaints})
+    columns = ("user_id", "department__path", "department__parent_id", "department__parent__parent_id")
+    on_shift = list(
+        Shift.objects.filter(role="leader", starts_at__lte=now, ends_at__gt=now, user__is_active=True).values_list(
+            *columns
+        )
+    )
+    staff = list(Staff.objects.filter(role="leader", user__is_active=True).values_list(*columns))
+
+    def in_unit(rows, unit_path: str) -> set[int]:
+        return {user_id for user_id, path, *_ in rows if path.startswith(unit_path)}
+
+    def at_hq(rows) -> set[int]:
+        return {user_id for user_id, _, parent, grandparent in rows if parent is None or grandparent is None}
+
+    hq_on_shift, hq_staff = at_hq(on_shift), at_hq(staff)
+    found: dict[int, set[int]] = {}
+    for department_id, unit in units.items():
+        found[department_id] = in_unit(on_shift, unit.path) or in_unit(staff, unit.path) or hq_on_shift or hq_staff
+    return found
+
+
+def role_recipients_many(items) -> list[list]:
+    """:func:`_role_recipients` for many ``(complaint, roles)`` pairs at once, in their order,
+    with the same semantics (duty roster included) and a fixed number of queries — at most
+    six, whatever the number of complaints: shifts and staff for the department roles, the
+    intake units, leaders on shift and leaders, and the users. ``now`` is ``clock.now()``."""
     from django.contrib.auth import get_user_model
 
-    from kuaixiang.org.duty import duty_on_shift
-    from kuaixiang.org.models import Department
-
+    items = [(complaint, set(roles)) for complaint, roles in items]
     now = clock.now()
-    user_ids: set[int] = set()
-    wanted = Q(pk__in=[])
-    for role, department_id in (
-        ("handler", complaint.department_id),
-        ("head", complaint.department_id),
-        ("lead", complaint.intake_department_id),
-        ("manager", complaint.intake_department_id),
-    ):
-        if role not in roles or not department_id:
-            continue
-        on_duty = duty_on_shift(role=role, department_ids=[department_id], at=now) if role != "handler" else []
-        if on_duty:
-            user_ids |= {u.pk for u in on_duty}
-        else:
-            wanted |= Q(department_id=department_id, role=role)
-    user_ids |= set(Staff.objects.filter(wanted, user__is_active=True).values_list("user_id", flat=True))
-    if "assignee" in roles and complaint.assignee_id:
-        user_ids.add(complaint.assignee_id)
-    if "leader" in roles:
-        unit = Department.objects.get(pk=complaint.intake_department_id).unit()
-        leaders = Staff.objects.filter(role="leader", user__is_active=True)
-        unit_ids = Department.objects.filter(path__startswith=unit.path).values("pk")
-        found = {u.pk for u in duty_on_shift(role="leader", department_ids=unit_ids, at=now)}
-        if not found:
-            found = set(leaders.filter(department__path__startswith=unit.path).values_list("user_id", flat=True))
-        if not found:
-            hq_ids = Department.objects.filter(Q(parent__isnull=True) | Q(parent__parent__isnull=True)).values("pk")
-            found = {u.pk for u in duty_on_shift(role="leader", department_ids=hq_ids, at=now)}
-        if not found:
-            found = set(leaders.filter(department__parent__isnull=True).values_list("user_id", flat=True))
-            found |= set(leaders.filter(department__parent__parent__isnull=True).values_list("user_id", flat=True))
-        user_ids |= found
-    return list(get_user_model().objects.filter(pk__in=user_ids, is_active=True).only("id", "email"))
+    pairs: list[list[tuple[str, int]]] = []  # per item: the (role, department) pairs it asks for
+    for complaint, roles in items:
+        mine = [
+            (role, department_id)
+            for role, department_id in (
+                ("handler", complaint.department_id),
+                ("head", complaint.department_id),
+                ("lead", complaint.intake_department_id),
+                ("manager", complaint.intake_department_id),
+            )
+            if role in roles and department_id
+        ]
+        pairs.append(mine)
+    wanted = {pair for mine in pairs for pair in mine}
+    by_pair: dict[tuple[str, int], set[int]] = {pair: set() for pair in wanted}
+    rostered = {(role, department) for role, department in wanted if role != "handler"}
+    if rostered:
+        shifts = Shift.objects.filter(
+            role__in={r for r, _ in rostered},
+            department_id__in={d for _, d in rostered},
+            starts_at__lte=now,
+            ends_at__gt=now,
+            user__is_active=True,
+        ).values_list("role", "department_id", "user_id")
+        for role, department_id, user_id in shifts:
+            if (role, department_id) in rostered:
+                by_pair[(role, department_id)].add(user_id)
+    fallback = {pair for pair in wanted if not by_pair[pair]}  # nobody on shift: everyone with the role
+    if fallback:
+        staff = Staff.objects.filter(
+            role__in={r for r, _ in fallback}, department_id__in={d for _, d in fallback}, user__is_active=True
+        ).values_list("role", "department_id", "user_id")
+        for role, department_id, user_id in staff:
+            if (role, department_id) in fallback:
+                by_pair[(role, department_id)].add(user_id)
+    leaders = (
+        _leaders([c for c, roles in items if "leader" in roles], now) if any("leader" in r for _, r in items) else {}
+    )
+    wanted_ids: list[set[int]] = []
+    for (complaint, roles), mine in zip(items, pairs, strict=True):
+        user_ids = set().union(*(by_pair[pair] for pair in mine))
+        if "assignee" in roles and complaint.assignee_id:
+            user_ids.add(complaint.assignee_id)
+        if "leader" in roles:
+            user_ids |= leaders[complaint.intake_department_id]
+        wanted_ids.append(user_ids)
+    every = set().union(*wanted_ids)
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=every, is_active=True).only("id", "email")}
+    return [[users[pk] for pk in sorted(ids) if pk in users] for ids in wanted_ids]
 
 
 def notifications_escalate(*, complaint, roles: list[str], label: str, note: str = "") -> list[Notification]:
     """Outbox rows (inbox plus e-mail) telling the people behind ``roles`` about an escalation
     (督办) of ``complaint``; call inside the escalating transaction."""
+    return notifications_escalate_many(items=[(complaint, roles, label, note)])
+
+
+def notifications_escalate_many(*, items) -> list[Notification]:
+    """:func:`notifications_escalate` for many ``(complaint, roles, label, note)`` at once: the
+    recipients resolved together (:func:`role_recipients_many`) and one outbox insert."""
     now = clock.now()
-    subject, body = _message(complaint, label, None, note)
-    link = f"/complaints/{complaint.pk}/"
+    items = list(items)
+    recipients = role_recipients_many([(complaint, roles) for complaint, roles, _, _ in items])
     rows: list[Notification] = []
-    for user in _role_recipients(complaint, roles):
-        common = {"recipient": user, "subject": subject, "body": body, "link": link, "complaint": complaint}
-        rows.append(
-            Notification(
-                channel=Notification.Channel.INBOX,
-                status=Notification.Status.SENT,
-                created_at=now,
-                sent_at=now,
-                **common,
-            )
-        )
-        if user.email:
+    for (complaint, _, label, note), users in zip(items, recipients, strict=True):
+        subject, body = _message(complaint, label, None, note)
+        link = f"/complaints/{complaint.pk}/"
+        for user in users:
+            common = {"recipient": user, "subject": subject, "body": body, "link": link, "complaint": complaint}
             rows.append(
                 Notification(
-                    channel=Notification.Channel.EMAIL,
-                    address=user.email,
+                    channel=Notification.Channel.INBOX,
+                    status=Notification.Status.SENT,
                     created_at=now,
-                    next_attempt_at=now,
+                    sent_at=now,
                     **common,
                 )
             )
+            if user.email:
+                rows.append(
+                    Notification(
+                        channel=Notification.Channel.EMAIL,
+                        address=user.email,
+                        created_at=now,
+                        next_attempt_at=now,
+                        **common,
+                    )
+                )
     return _write_outbox(rows)
 
 

@@ -83,3 +83,64 @@ def test_a_growing_cluster_warns_across_categories(db):
     assert cluster and cluster[0].scope.startswith("cluster: ")
     warning = Warning.objects.get(pk=cluster[0].warning_id)
     assert warning.cluster.size >= 8 and warning.cluster.top_terms
+
+
+def _surge_stream():
+    """Ten complaints spread over 09:00–09:59, then 60 in 10:00–10:29 (two a minute): the hour
+    doubles (all-hour-change) and one level-5 category passes 30 and 60 in the day (cat5-day)."""
+    rows = [
+        {"received_at": f"2026-03-02T09:{i * 6:02d}:00", "channel": "phone", "category": "宽带", "text": f"宽带慢{i}"}
+        for i in range(10)
+    ]
+    rows += [
+        {
+            "received_at": f"2026-03-02T10:{i // 2:02d}:{(i % 2) * 30:02d}",
+            "channel": ["phone", "weibo"][i % 2],
+            "category": "手机/信号/4G/室内/无信号",
+            "text": f"第{i}位用户家中室内信号差编号{i * 37}",
+        }
+        for i in range(60)
+    ]
+    return rows
+
+
+def _raised(result):
+    return [(w.raised_at, w.rule, w.scope, w.level, w.count) for w in result.warnings]
+
+
+def test_remembering_reads_across_minutes_changes_no_warning(db, monkeypatch):
+    from contextlib import nullcontext
+
+    from kuaixiang.alerts import baseline, counting
+
+    remembered = _raised(replay_rows(_surge_stream()))
+    assert {"all-hour-change", "cat5-day"} <= {rule for _, rule, _, _, _ in remembered}
+
+    class Forgetful(baseline.PastSeries):
+        """Reads everything again at every evaluation (what a replay did before remembering)."""
+
+        def at(self, hour):
+            self.first = {}
+            return {}
+
+    monkeypatch.setattr(baseline, "PastSeries", Forgetful)
+    monkeypatch.setattr(counting, "lookups_cached", nullcontext)
+    assert _raised(replay_rows(_surge_stream())) == remembered
+
+
+def test_a_replay_evaluates_only_the_sandbox_surge_rules(db):
+    from datetime import datetime
+
+    from kuaixiang import clock
+    from kuaixiang.alerts.models import HourlyCount
+    from tests.alerts.conftest import make_rule
+
+    # The live series doubles in the replayed hour: a live rule evaluated at the replay's simulated
+    # time would warn about real complaints.
+    ten = datetime(2026, 3, 2, 10, tzinfo=clock.SHANGHAI)
+    HourlyCount.objects.create(sandbox=False, scope_key="all", hour=ten, count=80)
+    HourlyCount.objects.create(sandbox=False, scope_key="all", hour=ten.replace(hour=9), count=5)
+    make_rule(code="live-change", group_by="all", condition="hour_change", window_kind="rolling_hours")
+    result = replay_rows(_surge_stream())
+    assert "all-hour-change" in {w.rule for w in result.warnings}
+    assert not Warning.objects.filter(sandbox=False).exists()
