@@ -7,7 +7,9 @@ with COPY (PostgreSQL) or ``executemany`` (SQLite) with the secondary indexes dr
 the load. ``due`` of the stages are past their warning point; every other stage's next check
 lies days ahead. A run is one ``escalations_sweep(now=..., limit=due)``: it reads the due ids
 through the partial index ``sla_stage_check`` and fires level 1 of each (timeline event,
-notifications, ``stage_escalated`` signal, one transaction per level). Between runs, outside
+notifications to the assignee and the department's handlers, ``stage_escalated`` signal with
+its receivers), in batches of 100 stages: one claim, one recipient lookup, one events and
+one outbox insert and one commit per batch. Between runs, outside
 the timing, the due rows are reset and the run's events and notifications deleted. Reported:
 the median wall time of ``--runs`` runs (≥ 3) per size, the ratio big/small (the cost should
 follow the number due, not the backlog) and the query plan of the due-id query.

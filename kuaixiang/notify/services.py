@@ -138,7 +138,8 @@ def _units(department_ids: set[int]) -> dict[int, Department]:
 def _leaders(complaints: list, now) -> dict[int, set[int]]:
     """User ids of the ``leader`` recipients per intake department id (see :func:`_role_recipients`):
     the leaders on shift in the intake unit's subtree, else its leaders, else HQ's leaders on
-    shift, else HQ's leaders (HQ: departments at depth 0 or 1). Three queries for any number."""
+    shift, else HQ's leaders ("HQ": departments at depth 0 or 1 — which includes the branch nodes
+    themselves). Three queries for any number."""
     units = _units({c.intake_department_id for c in complaints})
     columns = ("user_id", "department__path", "department__parent_id", "department__parent__parent_id")
     on_shift = list(
@@ -164,8 +165,9 @@ def _leaders(complaints: list, now) -> dict[int, set[int]]:
 def role_recipients_many(items) -> list[list]:
     """:func:`_role_recipients` for many ``(complaint, roles)`` pairs at once, in their order,
     with the same semantics (duty roster included) and a fixed number of queries — at most
-    six, whatever the number of complaints: shifts and staff for the department roles, the
-    intake units, leaders on shift and leaders, and the users. ``now`` is ``clock.now()``."""
+    seven, whatever the number of complaints: shifts and staff for the department roles, the
+    intake departments and their ancestors (two), leaders on shift, leaders, and the users.
+    ``now`` is ``clock.now()``."""
     from django.contrib.auth import get_user_model
 
     items = [(complaint, set(roles)) for complaint, roles in items]

@@ -206,3 +206,28 @@ def test_a_batch_claim_detects_rows_changed_since_they_were_read(org):
     assert len(escalations_sweep(now=at)) == 2
     for complaint in complaints:
         assert escalations(complaint) == [(1, "department_return")]
+
+
+def test_the_statements_of_a_sweep_do_not_grow_with_the_number_due(org):
+    """Recipients, outbox rows, events and claims are written per batch, not per stage (the
+    statements of ``stage_escalated`` receivers in other apps are not counted here)."""
+    from datetime import timedelta
+
+    from django.test.utils import CaptureQueriesContext
+
+    make_policy()
+    counts, fired = [], []
+    for day, n in ((0, 2), (1, 7)):
+        received = MON + timedelta(days=day)
+        with time_machine.travel(received, tick=False):
+            complaints = [complaint_in(org, "dispatched") for _ in range(n)]
+        at = STEPS[0][0] + timedelta(days=day)  # each batch's warning point
+        with CaptureQueriesContext(connection) as ctx:
+            fired.append(escalations_sweep(now=at))
+        counts.append(sum("alerts_" not in q["sql"] for q in ctx.captured_queries))
+        assert all(escalations(c) == [(1, "department_return")] for c in complaints)
+        escalated = Notification.objects.filter(complaint__in=complaints, channel="inbox", subject__contains="督办")
+        assert escalated.count() == n  # level 1: the assignee, who is the department's only handler
+        ComplaintStage.objects.filter(complaint__in=complaints).update(completed_at=at)
+    assert [len(f) for f in fired] == [2, 7]
+    assert counts[0] == counts[1]
