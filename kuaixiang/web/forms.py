@@ -245,6 +245,18 @@ def _action_fields(action: str) -> dict[str, forms.Field]:
         fields["department_id"] = _department(_("To department"))
     if action in REASON_LABELS:
         fields["reason"] = _text(REASON_LABELS[action])
+    if action == "suspend":
+        fields["pause_reason"] = forms.ChoiceField(
+            label=_("挂起原因类别（决定哪些时限暂停计时）"),
+            required=False,
+            initial="other",
+            choices=[
+                ("customer", _("等待客户")),
+                ("test", _("等待检测")),
+                ("appraisal", _("等待鉴定")),
+                ("other", _("其他")),
+            ],
+        )
     if action == "return":
         fields["findings"] = _text(_("Findings"), rows=4)
         fields["solution"] = _text(_("Proposed solution"), rows=3)

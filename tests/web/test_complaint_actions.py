@@ -197,3 +197,19 @@ def test_odd_payloads_are_a_400_never_a_500(login, org, complaint, action, data)
     response = login(org.manager).post(url(complaint, action), data)
     assert response.status_code == 400
     assert snapshot(complaint) == before
+
+
+def test_suspend_form_records_the_pause_reason(login, org, complaint):
+    client = login(org.agent)
+    client.post(url(complaint, "accept"))
+    client.post(url(complaint, "dispatch"), {"department_id": org.network.pk})
+    handler = login(org.handler)
+    handler.post(url(complaint, "take"))
+    page = handler.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "等待鉴定" in page
+
+    response = handler.post(url(complaint, "suspend"), {"reason": "送检", "pause_reason": "appraisal"})
+
+    assert response.status_code == 302
+    event = ComplaintEvent.objects.filter(complaint=complaint, action="suspend").get()
+    assert event.payload["pause_reason"] == "appraisal"
