@@ -153,7 +153,7 @@ def clusters_add(complaints, *, sandbox_of, rules_for: dict[int, list], now: dat
                         moved[joined[0]] = cluster
                     else:  # a member new in this batch: re-target its pending insert
                         new_members = [(cluster if x.pk == original.pk else s, x) for s, x in new_members]
-                        joined[1].added = [x for x in joined[1].added if x.pk != original.pk]
+                    joined[1].added = [x for x in joined[1].added if x.pk != original.pk]
                     member_of[original.pk] = (joined[0], cluster)
                 cluster.added.append(original)
                 founders = [original]
