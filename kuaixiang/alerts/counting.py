@@ -7,16 +7,14 @@ in its own request and concurrent intakes never lose a count (the row lock seria
 PostgreSQL; SQLite has one writer). ``on_escalated`` (receiver of ``stage_escalated``) counts a
 complaint once per window for rules measuring escalated complaints.
 
-Inside :func:`lookups_cached` (a replay) the active rules are read once and departments and
-categories are remembered by id, instead of being read again for every registration.
+Inside a batch job (``kuaixiang.batch.batch_job``: a replay, an escalation sweep) the active
+rules are read once and departments and categories are remembered by id, instead of being read
+again for every registration or escalation.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -35,6 +33,7 @@ from kuaixiang.alerts.models import (
 )
 from kuaixiang.alerts.sandbox import SANDBOX_CODE
 from kuaixiang.alerts.windows import hour_floor, window_at
+from kuaixiang.batch import batch_cache
 from kuaixiang.complaints.models import Channel, Flag
 
 
@@ -59,24 +58,16 @@ class Context:
         return code == SANDBOX_CODE or code.startswith(SANDBOX_CODE + "-")
 
 
-_CACHE: ContextVar[dict | None] = ContextVar("alerts_counting_cache", default=None)
-
-
-@contextmanager
-def lookups_cached() -> Iterator[None]:
-    """Within the block (one replay), read the active rules once and remember departments and
-    categories by id. Only for callers that change no rule, department or category meanwhile
-    (adding categories is fine: unknown ids are still read)."""
-    token = _CACHE.set({"rules": {}, "departments": {}, "categories": {}})
-    try:
-        yield
-    finally:
-        _CACHE.reset(token)
+def _cache() -> dict | None:
+    cache = batch_cache("alerts")
+    if cache is not None and not cache:
+        cache.update(rules={}, departments={}, categories={})
+    return cache
 
 
 def categories_cached() -> dict[int, tuple[str, int, str]] | None:
-    """Inside :func:`lookups_cached`: the categories read so far, id -> (path, level, label)."""
-    cache = _CACHE.get()
+    """Inside a batch job: the categories read so far, id -> (path, level, label)."""
+    cache = _cache()
     return None if cache is None else cache["categories"]
 
 
@@ -84,7 +75,7 @@ def _context(complaints) -> Context:
     from kuaixiang.org.models import Department
     from kuaixiang.triage.models import Category
 
-    cache = _CACHE.get()
+    cache = _cache()
     ctx = Context()
     if cache is not None:
         ctx.departments, ctx.categories = cache["departments"], cache["categories"]
@@ -217,7 +208,7 @@ def hourly_add(complaints, ctx: Context, now: datetime) -> None:
 
 def _active_rules(**filters) -> tuple[list[WarningRule], dict[int, str]]:
     """The active rules matching ``filters`` and their scope paths (see :func:`_rule_paths`)."""
-    cache = _CACHE.get()
+    cache = _cache()
     key = tuple(sorted(filters.items()))
     if cache is not None and key in cache["rules"]:
         return cache["rules"][key]

@@ -166,8 +166,8 @@ def replay_rows(
     """Replay ``rows`` (see the module docstring) and return what happened. ``speed`` N paces the
     replay at N times the rows' own pace (None: as fast as possible, rows of one minute registered
     in batches through ``complaint_register_bulk``)."""
+    from kuaixiang import batch
     from kuaixiang.alerts.baseline import PastSeries, baseline_rules, baselines_evaluate
-    from kuaixiang.alerts.counting import lookups_cached
     from kuaixiang.complaints.services import complaint_register, complaint_register_bulk
 
     result = ReplayResult()
@@ -196,7 +196,7 @@ def replay_rows(
     started = time.perf_counter()
     warning_raised.connect(collect, dispatch_uid="alerts_replay_collect")
     # Rules, departments and categories are read once for the whole replay.
-    with lookups_cached():
+    with batch.batch_job():
         try:
             batch: list = []
             batch_minute = None

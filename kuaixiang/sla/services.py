@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 
+from kuaixiang.batch import batch_job
 from kuaixiang.sla import selectors
 from kuaixiang.sla.calendars import DEFAULT_CALENDAR, calendar_get
 from kuaixiang.sla.models import (
@@ -623,6 +624,11 @@ def _escalate_alone(stage_id: int, now: datetime, kernels: Kernels, policies) ->
 def escalations_sweep(*, now: datetime, limit: int = 500) -> list[Escalated]:
     """Escalate every due stage (at most ``limit``), then send the digests of digest-mode
     policies (one message per person); cost grows with the number due only."""
+    with batch_job():  # receivers of stage_escalated read their configuration once per sweep
+        return _sweep(now=now, limit=limit)
+
+
+def _sweep(*, now: datetime, limit: int) -> list[Escalated]:
     fired: list[Escalated] = []
     kernels = Kernels()
     ids = escalations_due(now=now, limit=limit)

@@ -111,7 +111,8 @@ def _raised(result):
 def test_remembering_reads_across_minutes_changes_no_warning(db, monkeypatch):
     from contextlib import nullcontext
 
-    from kuaixiang.alerts import baseline, counting
+    from kuaixiang import batch
+    from kuaixiang.alerts import baseline
 
     remembered = _raised(replay_rows(_surge_stream()))
     assert {"all-hour-change", "cat5-day"} <= {rule for _, rule, _, _, _ in remembered}
@@ -124,7 +125,7 @@ def test_remembering_reads_across_minutes_changes_no_warning(db, monkeypatch):
             return {}
 
     monkeypatch.setattr(baseline, "PastSeries", Forgetful)
-    monkeypatch.setattr(counting, "lookups_cached", nullcontext)
+    monkeypatch.setattr(batch, "batch_job", nullcontext)
     assert _raised(replay_rows(_surge_stream())) == remembered
 
 
