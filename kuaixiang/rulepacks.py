@@ -86,6 +86,29 @@ class PackResult:
         return f"{self.source}：" + "；".join(parts)
 
 
+def children_sync(model, existing: dict, wanted: dict, *, owner: dict, key_field: str | None = None) -> bool:
+    """Make one owner's child rows (targets, ladder steps, playbook roles …) equal ``wanted``: create
+    the missing ones (with the ``owner`` fields, and the dict key as ``key_field`` when given),
+    update those that differ, delete those ``wanted`` lacks. ``existing`` and ``wanted`` are keyed
+    alike; return whether anything changed."""
+    changed = False
+    existing = dict(existing)
+    for key, values in wanted.items():
+        row = existing.pop(key, None)
+        if row is None:
+            model.objects.create(**owner, **({key_field: key} if key_field else {}), **values)
+            changed = True
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(row, k, v)
+            row.save()
+            changed = True
+    for row in existing.values():
+        row.delete()
+        changed = True
+    return changed
+
+
 def yaml_parse(text: str, source: str) -> Any:
     try:
         return yaml.safe_load(text)

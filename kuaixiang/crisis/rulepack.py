@@ -14,7 +14,7 @@ from kuaixiang.crisis.criteria import SEVERITIES
 from kuaixiang.crisis.models import Anchor, Playbook, PlaybookRole, PlaybookStep, StepKind, StepScope
 from kuaixiang.org.models import Department
 from kuaixiang.org.roles import Role
-from kuaixiang.rulepacks import RulepackError, SectionResult
+from kuaixiang.rulepacks import RulepackError, SectionResult, children_sync
 from kuaixiang.sla.models import TimeUnit
 
 PLAYBOOK_KEYS = frozenset(
@@ -196,24 +196,6 @@ def playbooks_parse(document: dict, source: str) -> list[PlaybookSpec]:
     return specs
 
 
-def _sync(model, parent: Playbook, existing: dict, wanted: dict) -> bool:
-    changed = False
-    for key, values in wanted.items():
-        row = existing.pop(key, None)
-        if row is None:
-            model.objects.create(playbook=parent, key=key, **values)
-            changed = True
-        elif any(getattr(row, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(row, k, v)
-            row.save()
-            changed = True
-    for row in existing.values():
-        row.delete()
-        changed = True
-    return changed
-
-
 def playbooks_load(specs: list[PlaybookSpec], source: str) -> SectionResult | None:
     """Write parsed playbooks (inside the pack's transaction); idempotent by code + version."""
     if not specs:
@@ -223,8 +205,8 @@ def playbooks_load(specs: list[PlaybookSpec], source: str) -> SectionResult | No
         playbook = Playbook.objects.filter(code=spec.code, version=spec.version).first()
         if playbook is None:
             playbook = Playbook.objects.create(code=spec.code, version=spec.version, **spec.fields)
-            _sync(PlaybookRole, playbook, {}, spec.roles)
-            _sync(PlaybookStep, playbook, {}, spec.steps)
+            children_sync(PlaybookRole, {}, spec.roles, owner={"playbook": playbook}, key_field="key")
+            children_sync(PlaybookStep, {}, spec.steps, owner={"playbook": playbook}, key_field="key")
             created += 1
             continue
         changed = any(getattr(playbook, k) != v for k, v in spec.fields.items())
@@ -232,8 +214,26 @@ def playbooks_load(specs: list[PlaybookSpec], source: str) -> SectionResult | No
             for k, v in spec.fields.items():
                 setattr(playbook, k, v)
             playbook.save()
-        changed = _sync(PlaybookRole, playbook, {r.key: r for r in playbook.roles.all()}, spec.roles) or changed
-        changed = _sync(PlaybookStep, playbook, {s.key: s for s in playbook.steps.all()}, spec.steps) or changed
+        changed = (
+            children_sync(
+                PlaybookRole,
+                {r.key: r for r in playbook.roles.all()},
+                spec.roles,
+                owner={"playbook": playbook},
+                key_field="key",
+            )
+            or changed
+        )
+        changed = (
+            children_sync(
+                PlaybookStep,
+                {s.key: s for s in playbook.steps.all()},
+                spec.steps,
+                owner={"playbook": playbook},
+                key_field="key",
+            )
+            or changed
+        )
         if changed:
             updated += 1
         else:

@@ -59,55 +59,23 @@ def notifications_queue(*, complaint, action: str, action_label, actor, note: st
     """Write outbox rows for one complaint action; deliveries start after commit."""
     now = clock.now()
     subject, body = _message(complaint, action_label, actor, note)
-    link = f"/complaints/{complaint.pk}/"
-    rows: list[Notification] = []
-    for user in _recipients(complaint, action, actor):
-        rows.append(
-            Notification(
-                channel=Notification.Channel.INBOX,
-                recipient=user,
-                subject=subject,
-                body=body,
-                link=link,
-                complaint=complaint,
-                status=Notification.Status.SENT,
-                created_at=now,
-                sent_at=now,
-            )
+    hooks = [
+        hook
+        for hook in WebhookEndpoint.objects.filter(active=True).filter(
+            Q(department__isnull=True) | Q(department_id=complaint.department_id)
         )
-        if user.email and action in routing.EMAIL_ACTIONS:
-            rows.append(
-                Notification(
-                    channel=Notification.Channel.EMAIL,
-                    recipient=user,
-                    address=user.email,
-                    subject=subject,
-                    body=body,
-                    link=link,
-                    complaint=complaint,
-                    created_at=now,
-                    next_attempt_at=now,
-                )
-            )
-    hooks = WebhookEndpoint.objects.filter(active=True).filter(
-        Q(department__isnull=True) | Q(department_id=complaint.department_id)
+        if not hook.actions or action in hook.actions
+    ]
+    rows = _rows(
+        _recipients(complaint, action, actor),
+        subject=subject,
+        body=body,
+        link=f"/complaints/{complaint.pk}/",
+        complaint=complaint,
+        email=action in routing.EMAIL_ACTIONS,
+        webhooks=hooks,
+        now=now,
     )
-    for hook in hooks:
-        if hook.actions and action not in hook.actions:
-            continue
-        rows.append(
-            Notification(
-                channel=Notification.Channel.WEBHOOK,
-                webhook=hook,
-                address=hook.url,
-                subject=subject,
-                body=body,
-                link=link,
-                complaint=complaint,
-                created_at=now,
-                next_attempt_at=now,
-            )
-        )
     return _write_outbox(rows)
 
 
@@ -239,27 +207,9 @@ def notifications_escalate_many(*, items) -> list[Notification]:
     for (complaint, _, label, note), users in zip(items, recipients, strict=True):
         subject, body = _message(complaint, label, None, note)
         link = f"/complaints/{complaint.pk}/"
-        for user in users:
-            common = {"recipient": user, "subject": subject, "body": body, "link": link, "complaint": complaint}
-            rows.append(
-                Notification(
-                    channel=Notification.Channel.INBOX,
-                    status=Notification.Status.SENT,
-                    created_at=now,
-                    sent_at=now,
-                    **common,
-                )
-            )
-            if user.email:
-                rows.append(
-                    Notification(
-                        channel=Notification.Channel.EMAIL,
-                        address=user.email,
-                        created_at=now,
-                        next_attempt_at=now,
-                        **common,
-                    )
-                )
+        rows += _rows(
+            users, subject=subject, body=body, link=link, complaint=complaint, email=True, webhooks=(), now=now
+        )
     return _write_outbox(rows)
 
 
@@ -270,11 +220,26 @@ def notifications_send(
     an inbox row per active user, an e-mail to those with an address when ``email``, and one row
     per given ``WebhookEndpoint``. Call inside the writing transaction; delivery starts on commit.
     Pass ``email=False`` and no webhooks for sandbox (drill) messages: they stay in-app."""
-    now = clock.now()
-    subject = subject[:200]
+    users = {u.pk: u for u in users if u.is_active}.values()
+    rows = _rows(
+        users,
+        subject=subject[:200],
+        body=body,
+        link=link,
+        complaint=complaint,
+        email=email,
+        webhooks=webhooks,
+        now=clock.now(),
+    )
+    return _write_outbox(rows)
+
+
+def _rows(users, *, subject: str, body: str, link: str, complaint, email: bool, webhooks, now) -> list[Notification]:
+    """One message as outbox rows: inbox (delivered at once) per user, e-mail to users with an
+    address when ``email``, one row per webhook."""
     common = {"subject": subject, "body": body, "link": link, "complaint": complaint}
     rows: list[Notification] = []
-    for user in {u.pk: u for u in users if u.is_active}.values():
+    for user in users:
         rows.append(
             Notification(
                 channel=Notification.Channel.INBOX,
@@ -307,7 +272,7 @@ def notifications_send(
                 **common,
             )
         )
-    return _write_outbox(rows)
+    return rows
 
 
 def _write_outbox(rows: list[Notification]) -> list[Notification]:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from kuaixiang.complaints.models import Channel, Intent, Severity
 from kuaixiang.org.models import Department
-from kuaixiang.rulepacks import RulepackError, SectionResult
+from kuaixiang.rulepacks import RulepackError, SectionResult, children_sync
 from kuaixiang.sla.models import (
     Calendar,
     Difficulty,
@@ -243,25 +243,6 @@ def sla_parse(document: dict, source: str) -> list[PolicySpec]:
     return specs
 
 
-def _sync(model, existing: dict, wanted: dict, parent: SlaPolicy) -> bool:
-    """Make ``parent``'s rows of ``model`` equal ``wanted`` (keyed alike); return whether anything changed."""
-    changed = False
-    for key, values in wanted.items():
-        row = existing.pop(key, None)
-        if row is None:
-            model.objects.create(policy=parent, **values)
-            changed = True
-        elif any(getattr(row, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(row, k, v)
-            row.save()
-            changed = True
-    for row in existing.values():
-        row.delete()
-        changed = True
-    return changed
-
-
 def sla_load(specs: list[PolicySpec], source: str) -> SectionResult | None:
     """Write parsed policies (call inside the pack's transaction, after its categories)."""
     if not specs:
@@ -292,8 +273,8 @@ def sla_load(specs: list[PolicySpec], source: str) -> SectionResult | None:
         policy = SlaPolicy.objects.filter(code=spec.code, version=spec.version).first()
         if policy is None:
             policy = SlaPolicy.objects.create(code=spec.code, version=spec.version, **values)
-            _sync(SlaTarget, {}, targets, policy)
-            _sync(EscalationStep, {}, spec.ladder, policy)
+            children_sync(SlaTarget, {}, targets, owner={"policy": policy})
+            children_sync(EscalationStep, {}, spec.ladder, owner={"policy": policy})
             created += 1
             continue
         changed = any(getattr(policy, k) != v for k, v in values.items())
@@ -303,8 +284,8 @@ def sla_load(specs: list[PolicySpec], source: str) -> SectionResult | None:
             policy.save()
         existing_targets = {(t.stage, t.department_function): t for t in policy.targets.all()}
         existing_steps = {s.level: s for s in policy.ladder.all()}
-        changed = _sync(SlaTarget, existing_targets, targets, policy) or changed
-        changed = _sync(EscalationStep, existing_steps, spec.ladder, policy) or changed
+        changed = children_sync(SlaTarget, existing_targets, targets, owner={"policy": policy}) or changed
+        changed = children_sync(EscalationStep, existing_steps, spec.ladder, owner={"policy": policy}) or changed
         if changed:
             updated += 1
         else:
