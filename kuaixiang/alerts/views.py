@@ -11,6 +11,7 @@ from kuaixiang.alerts import selectors, services
 from kuaixiang.alerts.models import Warning
 from kuaixiang.errors import InvalidInput
 from kuaixiang.org.models import Department
+from kuaixiang.org.scope import SANDBOX_CODE
 from kuaixiang.web.views import domain_errors
 
 LIST_ROWS = 100
@@ -60,9 +61,11 @@ def warning_detail(request, warning_id: int):
             "w": warning,
             "events": selectors.warning_timeline(warning),
             "complaints": selectors.warning_complaints(warning, user=request.user),
-            "departments": Department.objects.filter(active=True).exclude(code__startswith="sandbox").order_by("path")
+            "departments": Department.objects.filter(active=True)
+            .exclude(code__startswith=SANDBOX_CODE)
+            .order_by("path")
             if not warning.sandbox
-            else Department.objects.filter(code__startswith="sandbox"),
+            else Department.objects.filter(code__startswith=SANDBOX_CODE),
         },
     )
 

@@ -209,6 +209,18 @@ def shift_swap(*, shift: Shift, to_user, approved_by, actor, reason: str = "") -
 
 
 @transaction.atomic
+def shift_template_add(*, department: Department, template: ShiftTemplate, actor) -> ShiftTemplate:
+    """Add one of the shifts ``department`` must staff (the gap check reads them); names are
+    unique per role. Raise ``Conflict`` (``template_exists``) for a repeat."""
+    _require_manage(actor, department)
+    if ShiftTemplate.objects.filter(department=department, role=template.role, name=template.name).exists():
+        raise Conflict("template_exists", "该角色已有同名班次模板", {"field": "name"})
+    template.department = department
+    template.save()
+    return template
+
+
+@transaction.atomic
 def rotation_generate(
     *,
     department: Department,

@@ -258,12 +258,13 @@ def rotation(request, code: str):
     )
     template_form = TemplateForm(request.POST if is_template else None)
     if is_template and template_form.is_valid():
-        template = template_form.save(commit=False)
-        template.department = department
-        if ShiftTemplate.objects.filter(department=department, role=template.role, name=template.name).exists():
-            template_form.add_error("name", "该角色已有同名班次模板")
+        try:
+            template = services.shift_template_add(
+                department=department, template=template_form.save(commit=False), actor=request.user
+            )
+        except DomainError as exc:
+            template_form.add_error("name", exc.message)
         else:
-            template.save()
             messages.success(request, f"已添加班次模板“{template.name}”")
             return redirect("duty:rotation", code=department.code)
     elif request.method == "POST" and not is_template and form.is_valid():
