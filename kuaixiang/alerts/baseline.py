@@ -72,18 +72,30 @@ def _scope_keys(rule: WarningRule, active: set[str]) -> dict[str, tuple[str, int
 class _Series:
     """What every rule of one evaluation reads alike, per sandbox flag: the counts of the current
     and previous hour by scope key (their keys are the scopes with recent complaints), and the first
-    hour of the series."""
+    hour of the series. With a memo, the counts as of the evaluated instant: without what
+    complaints registered for later instants (``memo.ahead``) added."""
 
-    def __init__(self, hour: datetime) -> None:
+    def __init__(self, hour: datetime, memo: PastSeries | None = None) -> None:
         self.hour = hour
+        self.memo = memo
         self._recent: dict[bool, dict[tuple[str, datetime], int]] = {}
         self._first: dict[bool, datetime | None] = {}
 
     def recent(self, sandbox: bool) -> dict[tuple[str, datetime], int]:
-        """(scope key, hour) -> count for the hours from the previous one on."""
+        """(scope key, hour) -> count for the previous and the current hour."""
         if sandbox not in self._recent:
-            rows = HourlyCount.objects.filter(sandbox=sandbox, hour__gte=self.hour - HOUR)
-            self._recent[sandbox] = {(k, at): n for k, at, n in rows.values_list("scope_key", "hour", "count")}
+            stored = self.memo.stored.get((sandbox, self.hour)) if self.memo else None
+            if stored is None:
+                rows = HourlyCount.objects.filter(sandbox=sandbox, hour__gte=self.hour - HOUR)
+                stored = {(k, at): n for k, at, n in rows.values_list("scope_key", "hour", "count")}
+                if self.memo:
+                    self.memo.stored[(sandbox, self.hour)] = stored
+            ahead = self.memo.ahead if self.memo else {}
+            self._recent[sandbox] = {
+                (k, at): left
+                for (k, at), n in stored.items()
+                if at <= self.hour and (left := n - ahead.get((sandbox, k, at), 0)) > 0
+            }
         return self._recent[sandbox]
 
     def first(self, sandbox: bool) -> datetime | None:
@@ -95,16 +107,26 @@ class _Series:
 
 
 class PastSeries:
-    """The hours before the current one, remembered across evaluations by a caller that evaluates
-    minute after minute of one stream (a replay). Valid only while every write to the hourly series
-    goes to the hour being evaluated — a replay registers each batch at its own time and evaluates
-    at that time — so the past hours cannot change while the evaluated hour stays the same; a new
-    hour starts afresh."""
+    """What a caller evaluating minute after minute of one stream (a replay) remembers across
+    evaluations: the hours before the current one, and the hourly series read since the last write
+    (``stored``; the caller calls :meth:`written` after each registration). Valid only while every
+    write to the hourly series goes to the hour being evaluated or later ones, so the past hours
+    cannot change while the evaluated hour stays the same; a new hour starts afresh.
+
+    ``ahead`` — (sandbox, scope key, hour) -> count — is what complaints registered for instants
+    after the evaluated one added to the series (a replay registers a stretch of rows at their own
+    instants, then evaluates each of their minutes): the evaluation subtracts it, so it sees the
+    series as it stood at that instant."""
 
     def __init__(self) -> None:
         self.hour: datetime | None = None
         self.rows: dict[tuple[int, str], tuple[dict[datetime, int], int]] = {}
         self.first: dict[bool, datetime] = {}  # the series' first hour, once there is one
+        self.stored: dict[tuple[bool, datetime], dict[tuple[str, datetime], int]] = {}
+        self.ahead: dict[tuple[bool, str, datetime], int] = {}
+
+    def written(self) -> None:
+        self.stored = {}
 
     def at(self, hour: datetime) -> dict[tuple[int, str], tuple[dict[datetime, int], int]]:
         if hour != self.hour:
@@ -262,7 +284,7 @@ def baseline_rules(*, sandbox: bool | None = None) -> list[WarningRule]:
     return list(rules if sandbox is None else rules.filter(sandbox=sandbox))
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a replay's transaction: no savepoint per minute
 def baselines_evaluate(
     *, now: datetime, rules: list[WarningRule] | None = None, memo: PastSeries | None = None
 ) -> list:
@@ -271,7 +293,7 @@ def baselines_evaluate(
     (a replay) passes ``rules`` (from :func:`baseline_rules`, read once) and a :class:`PastSeries`
     (see its contract); the default reads everything now."""
     touched: list = []
-    shared = _Series(hour_floor(now))
+    shared = _Series(hour_floor(now), memo)
     for rule in baseline_rules() if rules is None else rules:
         _evaluate_rule(rule, now, touched, shared, memo)
     services.warnings_notify(touched, now=now)

@@ -79,10 +79,11 @@ def _refresh_terms(states: list[_State], texts_of: dict[int, str]) -> None:
         s.obj.top_terms = [term for term, _ in top_terms([texts_of[pk] for pk in sample[id(s)]], TERMS)]
 
 
-def clusters_add(complaints, *, sandbox_of, rules_for: dict[int, list], now: datetime) -> list:
-    """Put near-duplicate and very similar complaints into clusters; count cluster growth for the
-    cluster rules covering each complaint (``rules_for``: complaint id -> rules, already filtered
-    by scope and sandbox); return the warnings raised or risen.
+def clusters_add(complaints, *, sandbox_of, rules_for: dict[int, list]) -> list:
+    """Put near-duplicate and very similar complaints into clusters, each at its registration
+    instant (``created_at``); count cluster growth for the cluster rules covering each complaint
+    (``rules_for``: complaint id -> rules, already filtered by scope and sandbox); return the
+    warnings raised or risen.
 
     Set-based: the batch is decided in memory, complaint by complaint in order, exactly as if each
     were added alone, from one read of the live clusters, of the memberships of the batch and of
@@ -105,7 +106,8 @@ def clusters_add(complaints, *, sandbox_of, rules_for: dict[int, list], now: dat
             states[cluster.pk] = _State(cluster, order=(0, cluster.pk))
         return states[cluster.pk]
 
-    centroids = [state_of(k) for k in Cluster.objects.filter(last_at__gte=now - CLUSTER_WINDOW)]
+    now = complaints[-1].created_at  # the latest: complaints come in order of registration
+    centroids = [state_of(k) for k in Cluster.objects.filter(last_at__gte=complaints[0].created_at - CLUSTER_WINDOW)]
     dup_ids = {c.duplicate_of_id for c in complaints if getattr(c, "duplicate_of_id", None)}
     member_of: dict[int, tuple[int | None, _State]] = {}  # complaint id -> (member pk, its cluster)
     for m in ClusterMember.objects.select_related("cluster").filter(
@@ -117,54 +119,55 @@ def clusters_add(complaints, *, sandbox_of, rules_for: dict[int, list], now: dat
     }
     texts_of = {c.pk: c.description for c in complaints} | {o.pk: o.description for o in originals.values()}
     founded: list[_State] = []
-    new_members: list[tuple[_State, object]] = []  # (cluster, complaint) in order
+    new_members: list[tuple[_State, object, datetime]] = []  # (cluster, complaint, joined at) in order
     moved: dict[int, _State] = {}  # member pk -> its new cluster
     grown: list[tuple[object, _State, list]] = []  # (complaint, cluster, complaints counted)
 
     for c in complaints:
-        sandbox = sandbox_of(c)
+        sandbox, at = sandbox_of(c), c.created_at
         cluster, original, joined = None, None, None
         if getattr(c, "duplicate_of_id", None):
             joined = member_of.get(c.duplicate_of_id)
             if joined is not None:
                 k = joined[1].obj
-                if k.last_at >= now - CLUSTER_WINDOW and k.sandbox == sandbox:
+                if k.last_at >= at - CLUSTER_WINDOW and k.sandbox == sandbox:
                     cluster = joined[1]
             if cluster is None:
                 original = originals.get(c.duplicate_of_id)
         founders = []
         if cluster is None:
             if c.simhash is not None:
-                near = [(hamming(c.simhash, s.obj.simhash), s.order, s) for s in centroids if s.obj.sandbox == sandbox]
+                live = [s for s in centroids if s.obj.sandbox == sandbox and s.obj.last_at >= at - CLUSTER_WINDOW]
+                near = [(hamming(c.simhash, s.obj.simhash), s.order, s) for s in live]
                 near = [x for x in near if x[0] <= SIMILAR_BITS]
                 cluster = min(near, key=lambda x: x[:2])[2] if near else None
             if original is not None:
                 if cluster is None:
                     fp = original.simhash or 0
-                    obj = Cluster(sandbox=sandbox, simhash=fp, size=0, first_at=original.created_at, last_at=now)
+                    obj = Cluster(sandbox=sandbox, simhash=fp, size=0, first_at=original.created_at, last_at=at)
                     cluster = _State(obj, order=(1, len(founded)))
                     founded.append(cluster)
                     centroids.append(cluster)
                 if joined is None:
-                    new_members.append((cluster, original))
+                    new_members.append((cluster, original, at))
                     member_of[original.pk] = (None, cluster)
                 else:  # its old cluster went quiet: the original moves to the live one
                     if joined[0] is not None:
                         moved[joined[0]] = cluster
                     else:  # a member new in this batch: re-target its pending insert
-                        new_members = [(cluster if x.pk == original.pk else s, x) for s, x in new_members]
+                        new_members = [(cluster if x.pk == original.pk else s, x, t) for s, x, t in new_members]
                     joined[1].added = [x for x in joined[1].added if x.pk != original.pk]
                     member_of[original.pk] = (joined[0], cluster)
                 cluster.added.append(original)
                 founders = [original]
         if cluster is None or c.pk in member_of:
             continue
-        new_members.append((cluster, c))
+        new_members.append((cluster, c, at))
         member_of[c.pk] = (None, cluster)
         cluster.added.append(c)
         added = [c, *founders]
         cluster.obj.size += len(added)
-        cluster.obj.last_at = now
+        cluster.obj.last_at = at
         cluster.grew = True
         if cluster.obj.size & (cluster.obj.size - 1) == 0 or not cluster.obj.top_terms:
             cluster.refresh = True  # 2, 4, 8 … members, or no terms yet
@@ -177,12 +180,12 @@ def clusters_add(complaints, *, sandbox_of, rules_for: dict[int, list], now: dat
     for c, cluster, added in grown:
         key = f"cluster:{cluster.obj.pk}"
         for rule in rules_for.get(c.pk, ()):
-            hits[(rule.pk, key)].extend(added)
+            hits[(rule.pk, key)].extend((c.created_at, x) for x in added)
             scopes[(rule.pk, key)] = counting.Scope(key, cluster_label(cluster.obj), cluster_id=cluster.obj.pk)
             rules[rule.pk] = rule
     if not hits:
         return []
-    return counting.count_and_warn(hits, rules, scopes, now)
+    return counting.count_and_warn(hits, rules, scopes)
 
 
 def _write(founded, states, new_members, moved, texts_of, now) -> None:
@@ -195,7 +198,7 @@ def _write(founded, states, new_members, moved, texts_of, now) -> None:
         for s in founded:
             s.obj.save()
     ClusterMember.objects.bulk_create(
-        [ClusterMember(cluster=s.obj, complaint=x, simhash=x.simhash or 0, at=now) for s, x in new_members]
+        [ClusterMember(cluster=s.obj, complaint=x, simhash=x.simhash or 0, at=at) for s, x, at in new_members]
     )
     by_target: dict[int, list[int]] = defaultdict(list)
     for member_pk, s in moved.items():
@@ -205,12 +208,14 @@ def _write(founded, states, new_members, moved, texts_of, now) -> None:
     touched = [s for s in states.values() if s.grew]
     refreshed = [s for s in touched if s.refresh]
     _refresh_terms(refreshed, texts_of)
-    by_increment: dict[int, list[int]] = defaultdict(list)
+    by_increment: dict[tuple[int, datetime], list[int]] = defaultdict(list)
     for s in touched:
         n = s.obj.size - s.size_before
         if s.refresh:
-            Cluster.objects.filter(pk=s.obj.pk).update(size=F("size") + n, last_at=now, top_terms=s.obj.top_terms)
+            Cluster.objects.filter(pk=s.obj.pk).update(
+                size=F("size") + n, last_at=s.obj.last_at, top_terms=s.obj.top_terms
+            )
         else:
-            by_increment[n].append(s.obj.pk)
-    for n, pks in by_increment.items():
-        Cluster.objects.filter(pk__in=pks).update(size=F("size") + n, last_at=now)
+            by_increment[(n, s.obj.last_at)].append(s.obj.pk)
+    for (n, last_at), pks in by_increment.items():
+        Cluster.objects.filter(pk__in=pks).update(size=F("size") + n, last_at=last_at)

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
 
 from kuaixiang.alerts import services
 from kuaixiang.alerts.models import (
@@ -175,7 +174,7 @@ def _upsert(table: str, columns: tuple[str, ...], conflict: tuple[str, ...], row
     # Only quoted model identifiers are interpolated; every value goes as a parameter.
     sql = f"INSERT INTO {quote(table)} ({cols}) VALUES {values} ON CONFLICT ({keys}) DO UPDATE SET {update}"  # noqa: S608
     if returning:
-        sql += f" RETURNING {', '.join(quote(c) for c in conflict if c != 'bucket')}, {quote('count')}"
+        sql += f" RETURNING {keys}, {quote('count')}"
     params: list = []
     for row in rows:
         params.extend(ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v for v in row)
@@ -184,19 +183,22 @@ def _upsert(table: str, columns: tuple[str, ...], conflict: tuple[str, ...], row
         return cursor.fetchall() if returning else []
 
 
-def hourly_add(complaints, ctx: Context, now: datetime) -> None:
-    """Add the complaints to the hourly series: ``all``, ``chan:<channel>`` and ``cat:<id>`` of
-    every node on the category path."""
-    hour = hour_floor(now)
-    counts: dict[tuple[bool, str], int] = defaultdict(int)
+def _instant(value) -> datetime:
+    """A datetime column as returned by a raw query (SQLite: text in UTC), as an aware UTC instant."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def hourly_add(complaints, ctx: Context) -> None:
+    """Add the complaints to the hourly series of their registration hour: ``all``,
+    ``chan:<channel>`` and ``cat:<id>`` of every node on the category path."""
+    counts: dict[tuple[bool, str, datetime], int] = defaultdict(int)
     for c in complaints:
-        sandbox = ctx.sandbox(c)
-        counts[(sandbox, "all")] += 1
-        counts[(sandbox, f"chan:{c.channel}")] += 1
-        if c.category_id and c.category_id in ctx.categories:
-            for node in ctx.categories[c.category_id][0].strip("/").split("/"):
-                counts[(sandbox, f"cat:{node}")] += 1
-    rows = [(sandbox, key, hour, n) for (sandbox, key), n in counts.items()]
+        hour = hour_floor(c.created_at)
+        for key in hourly_keys(c, ctx):
+            counts[(ctx.sandbox(c), key, hour)] += 1
+    rows = [(sandbox, key, hour, n) for (sandbox, key, hour), n in counts.items()]
     _upsert(
         HourlyCount._meta.db_table,
         ("sandbox", "scope_key", "hour", "count"),
@@ -204,6 +206,20 @@ def hourly_add(complaints, ctx: Context, now: datetime) -> None:
         rows,
         False,
     )
+
+
+def hourly_contributions(complaints) -> list[list[tuple[bool, str, datetime]]]:
+    """For each complaint, the (sandbox, scope key, hour) series rows it added to."""
+    ctx = _context(complaints)
+    return [[(ctx.sandbox(c), key, hour_floor(c.created_at)) for key in hourly_keys(c, ctx)] for c in complaints]
+
+
+def hourly_keys(complaint, ctx: Context) -> list[str]:
+    """The hourly series a complaint counts in."""
+    keys = ["all", f"chan:{complaint.channel}"]
+    if complaint.category_id and complaint.category_id in ctx.categories:
+        keys += [f"cat:{node}" for node in ctx.categories[complaint.category_id][0].strip("/").split("/")]
+    return keys
 
 
 def _active_rules(**filters) -> tuple[list[WarningRule], dict[int, str]]:
@@ -219,39 +235,73 @@ def _active_rules(**filters) -> tuple[list[WarningRule], dict[int, str]]:
     return found
 
 
-def _window_count(rule: WarningRule, key: str, window, counted: int) -> int:
-    if not window.rolling or rule.window_size == 1:
-        return counted
-    total = WarningCounter.objects.filter(
-        rule=rule, scope_key=key, bucket__gte=window.start, bucket__lte=window.bucket
-    ).aggregate(n=Sum("count"))["n"]
-    return total or 0
+def _bucket_counts(rule: WarningRule, key: str, windows: list) -> dict[datetime, int]:
+    """The stored counter of each bucket the rolling ``windows`` span (one query)."""
+    rows = WarningCounter.objects.filter(
+        rule=rule,
+        scope_key=key,
+        bucket__gte=min(w.start for w in windows),
+        bucket__lte=max(w.bucket for w in windows),
+    ).values_list("bucket", "count")
+    return dict(rows)
 
 
 def count_and_warn(
-    hits: dict[tuple[int, str], list], rules: dict[int, WarningRule], scopes: dict, now: datetime
+    hits: dict[tuple[int, str], list[tuple[datetime, object]]], rules: dict[int, WarningRule], scopes: dict
 ) -> list:
-    """Add ``hits`` ((rule id, scope key) -> complaints) to the counters; raise or update the
-    warnings whose figures reach a level. Return the warnings touched (for grouping)."""
-    buckets = {rid: window_at(rules[rid].window_kind, rules[rid].window_size, now) for rid, _ in hits}
-    rows = [(rid, key, buckets[rid].bucket, len(cs)) for (rid, key), cs in hits.items()]
+    """Add ``hits`` ((rule id, scope key) -> (instant, complaint) in order of instant) to the
+    counters; raise or update the warnings whose figures reach a level. Return the warnings
+    touched (for grouping).
+
+    Complaints of one batch count as if they had come one by one at their instants: each is
+    counted in the window of its own instant, and a warning is observed at the complaint that
+    crosses a level (raised at its instant, with the count then), when the count climbs back to
+    a level, and at the last complaint of each window (the final count). One upsert for the
+    batch, one read per rolling scope with a window of several buckets, and the warning writes.
+    """
+    windows = {
+        (rid, key): [window_at(rules[rid].window_kind, rules[rid].window_size, at) for at, _ in items]
+        for (rid, key), items in hits.items()
+    }
+    sizes: dict[tuple[int, str, datetime], int] = defaultdict(int)
+    for (rid, key), spans in windows.items():
+        for w in spans:
+            sizes[(rid, key, w.bucket)] += 1
     returned = _upsert(
         WarningCounter._meta.db_table,
         ("rule_id", "scope_key", "bucket", "count"),
         ("rule_id", "scope_key", "bucket"),
-        rows,
+        [(rid, key, bucket, n) for (rid, key, bucket), n in sizes.items()],
         True,
     )
+    stored = {(rid, key, _instant(bucket)): n for rid, key, bucket, n in returned}
     touched = []
-    for rid, key, counted in returned:
-        rule = rules[rid]
-        window = buckets[rid]
-        total = _window_count(rule, key, window, counted)
-        level = rule.level_for(total) if total >= rule.min_count else 0
-        if level:
-            scope = scopes[(rid, key)]
-            touched.append(
-                services.warning_observe(
+    for (rid, key), items in hits.items():
+        rule, spans = rules[rid], windows[(rid, key)]
+        several = spans[0].rolling and rule.window_size > 1
+        buckets = _bucket_counts(rule, key, spans) if several else {}
+        later = {w.bucket: sizes[(rid, key, w.bucket)] for w in spans}  # this batch's, not yet seen
+        emitted = previous = 0
+        linked: list = []
+
+        def level_of(total: int, rule=rule) -> int:
+            return rule.level_for(total) if total >= rule.min_count else 0
+
+        for i, ((at, complaint), window) in enumerate(zip(items, spans, strict=True)):
+            later[window.bucket] -= 1
+            if several:
+                total = sum(n for b, n in buckets.items() if window.start <= b <= window.bucket)
+            else:
+                total = stored[(rid, key, window.bucket)]
+            total -= later[window.bucket]
+            if i == 0 or (not window.rolling and spans[i - 1].start != window.start):
+                emitted = previous = level_of(total - 1)  # where the window stood before this complaint
+            level = level_of(total)
+            linked.append(complaint)
+            last_of_window = i + 1 == len(items) or (not window.rolling and spans[i + 1].start != window.start)
+            if level and (level > emitted or not previous or last_of_window):
+                scope = scopes[(rid, key)]
+                result = services.warning_observe(
                     rule=rule,
                     scope_key=key,
                     scope_label=scope.label,
@@ -259,14 +309,17 @@ def count_and_warn(
                     level=level,
                     count=total,
                     figure=total,
-                    now=now,
-                    complaints=hits[(rid, key)],
+                    now=at,
+                    complaints=linked,
                     category_id=scope.category_id,
                     channel=scope.channel,
                     cluster_id=scope.cluster_id,
                 )
-            )
-    return [t for t in touched if t is not None]
+                if result is not None:
+                    touched.append(result)
+                emitted, linked = max(emitted, level), []
+            previous = level
+    return touched
 
 
 def on_registered(sender, complaints, actor=None, now=None, **kwargs) -> None:
@@ -278,7 +331,7 @@ def on_registered(sender, complaints, actor=None, now=None, **kwargs) -> None:
         return
     now = now or clock.now()
     ctx = _context(complaints)
-    hourly_add(complaints, ctx, now)
+    hourly_add(complaints, ctx)
     rules, paths = _active_rules(condition=Condition.THRESHOLD)
     rules = [r for r in rules if r.measure != Measure.ESCALATED]
     hits: dict[tuple[int, str], list] = defaultdict(list)
@@ -295,10 +348,10 @@ def on_registered(sender, complaints, actor=None, now=None, **kwargs) -> None:
             if rule.group_by == GroupBy.CLUSTER:
                 cluster_rules[c.pk].append(rule)
             else:
-                hits[(rule.pk, scope.key)].append(c)
+                hits[(rule.pk, scope.key)].append((c.created_at, c))
                 scopes[(rule.pk, scope.key)] = scope
-    touched = count_and_warn(hits, {r.pk: r for r in rules}, scopes, now) if hits else []
-    touched += clusters.clusters_add(complaints, sandbox_of=ctx.sandbox, rules_for=cluster_rules, now=now)
+    touched = count_and_warn(hits, {r.pk: r for r in rules}, scopes) if hits else []
+    touched += clusters.clusters_add(complaints, sandbox_of=ctx.sandbox, rules_for=cluster_rules)
     services.warnings_notify(touched, now=now)
 
 
@@ -329,8 +382,8 @@ def on_escalated(sender, stage=None, complaint=None, level=None, now=None, **kwa
                 )
         except IntegrityError:
             continue  # already counted in this window
-        hits[(rule.pk, scope.key)] = [complaint]
+        hits[(rule.pk, scope.key)] = [(now, complaint)]
         scopes[(rule.pk, scope.key)] = scope
     if hits:
-        touched = count_and_warn(hits, {r.pk: r for r in rules}, scopes, now)
+        touched = count_and_warn(hits, {r.pk: r for r in rules}, scopes)
         services.warnings_notify(touched, now=now)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +34,10 @@ from kuaixiang.complaints.intake import parse_complaint_input
 from kuaixiang.complaints.models import Channel
 from kuaixiang.errors import DomainError, InvalidInput
 
-BATCH = 200  # rows of the same minute registered together with --instant
+# Rows registered together with --instant, each at its own time: one stretch costs a fixed number
+# of queries whatever its length, so a sparse stream (a row every few minutes) replays as fast as a
+# dense one.
+STRETCH = 200
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,13 @@ def _prepare(row: Mapping, categories: CategoryMap):
     return at, data
 
 
+class _Cut(Exception):  # noqa: N818 - control flow inside the replay, never raised out of it
+    """A warning was raised before the end of the stretch in flight: redo the stretch up to it."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+
 def replay_rows(
     rows: Iterable[Mapping],
     *,
@@ -162,13 +173,13 @@ def replay_rows(
     on_skip: Callable[[int, str], None] | None = None,
     on_progress: Callable[[int, float], None] | None = None,
     speed: float | None = None,
+    stretch: int = STRETCH,
 ) -> ReplayResult:
     """Replay ``rows`` (see the module docstring) and return what happened. ``speed`` N paces the
-    replay at N times the rows' own pace (None: as fast as possible, rows of one minute registered
-    in batches through ``complaint_register_bulk``)."""
+    replay at N times the rows' own pace; without it rows go as fast as possible, registered in
+    stretches of up to ``stretch`` rows (see :data:`STRETCH`)."""
     from kuaixiang import batch
-    from kuaixiang.alerts.baseline import PastSeries, baseline_rules, baselines_evaluate
-    from kuaixiang.complaints.services import complaint_register, complaint_register_bulk
+    from kuaixiang.alerts.baseline import PastSeries, baseline_rules
 
     result = ReplayResult()
     if not keep:
@@ -177,46 +188,69 @@ def replay_rows(
     sandbox_rules_load(rulepack)
     # Only the sandbox's surge rules: the real ones are the live minute job's, at the real time.
     surge_rules = baseline_rules(sandbox=True)
-    past = PastSeries()  # each batch is registered and evaluated at its own time: see its contract
+    memo = PastSeries()
     categories = CategoryMap()
+    raised: list[WarningRow] = []  # by the stretch in flight; reported once it commits
+    end: datetime | None = None  # the last row's time of the stretch in flight
+    pending: list = []  # rows read, not yet committed: (line, time, input)
+    size = stretch
 
     def collect(sender, warning, previous_level, now, **kwargs):
-        if not warning.sandbox:
-            return
-        row = WarningRow(now, warning.rule.code, warning.scope_label, warning.level, warning.count, warning.pk)
-        result.warnings.append(row)
-        if on_warning:
-            on_warning(row)
+        if warning.sandbox:
+            w = warning
+            raised.append(WarningRow(now, w.rule.code, w.scope_label, w.level, w.count, w.pk))
 
     def skip(line: int, message: str) -> None:
         result.skipped.append((line, message))
         if on_skip:
             on_skip(line, message)
 
+    def early() -> datetime | None:
+        """When a warning of the stretch in flight came before its last row."""
+        times = [w.raised_at for w in raised if w.raised_at < end]
+        return min(times) if times else None
+
+    def commit(part: list, *, cut: bool) -> None:
+        """Register ``part`` and evaluate its minutes in one transaction; with ``cut``, undo it and
+        raise :class:`_Cut` as soon as a warning comes before its last row."""
+        nonlocal end
+        raised.clear()
+        end = part[-1][1]
+        with clock.frozen(end), transaction.atomic():
+            registered = _register(
+                part, agent=agent, rules=surge_rules, memo=memo, skip=skip, early=early if cut else None
+            )
+        result.registered += registered
+        for row in raised:
+            result.warnings.append(row)
+            if on_warning:
+                on_warning(row)
+
+    def flush(*, final: bool) -> None:
+        """Commit the pending rows in stretches; a stretch cut short by a warning is redone up to
+        it, which then comes last: what follows the warning (an incident it opens, grouped notices)
+        sees it as a live system would. Stretches shrink after a cut and grow back after a clean one
+        (a surge raises warning after warning)."""
+        nonlocal memo, size
+        while pending and (final or len(pending) >= size):
+            attempt = pending[:size]
+            try:
+                commit(attempt, cut=True)
+                done, size = len(attempt), min(size * 2, stretch)
+            except _Cut as cut:
+                memo = PastSeries()  # it may remember the undone rows
+                part = [p for p in attempt if p[1] <= cut.at]
+                commit(part, cut=False)
+                done, size = len(part), max(size // 4, 1)
+            del pending[:done]
+
     started = time.perf_counter()
     warning_raised.connect(collect, dispatch_uid="alerts_replay_collect")
     # Rules, departments and categories are read once for the whole replay.
     with batch.batch_job():
         try:
-            batch: list = []
-            batch_minute = None
             first_at = None
             last_progress = started
-
-            def flush() -> None:
-                nonlocal batch
-                if not batch:
-                    return
-                with clock.frozen(batch[-1][1]):
-                    if len(batch) == 1:
-                        complaint_register(actor=agent, data=batch[0][2])
-                    else:
-                        complaint_register_bulk(actor=agent, items=[b[2] for b in batch])
-                    # The minute job of a live system: surge rules see the stream as it arrives.
-                    baselines_evaluate(now=batch[-1][1], rules=surge_rules, memo=past)
-                result.registered += len(batch)
-                batch = []
-
             for index, row in enumerate(rows, start=1):
                 line = int(row.get("line") or index + 1)
                 result.rows += 1
@@ -225,24 +259,52 @@ def replay_rows(
                 except DomainError as exc:
                     skip(line, exc.message)
                     continue
+                if pending and at < pending[-1][1]:
+                    flush(final=True)  # a row out of order: the clock goes back, as it would row by row
                 if speed:
                     first_at = first_at or (at, time.perf_counter())
                     due = first_at[1] + (at - first_at[0]).total_seconds() / speed
                     pause = due - time.perf_counter()
                     if pause > 0:
                         time.sleep(min(pause, 60))
-                minute = at.replace(second=0, microsecond=0)
-                if speed or minute != batch_minute or len(batch) >= BATCH:
-                    flush()
-                    batch_minute = minute
-                batch.append((line, at, data))
-                if speed:
-                    flush()
+                pending.append((line, at, data))
+                if speed or len(pending) >= size:
+                    flush(final=bool(speed))
                 if on_progress and time.perf_counter() - last_progress >= 1:
                     last_progress = time.perf_counter()
                     on_progress(result.registered, time.perf_counter() - started)
-            flush()
+            flush(final=True)
         finally:
             warning_raised.disconnect(dispatch_uid="alerts_replay_collect")
             result.seconds = time.perf_counter() - started
     return result
+
+
+def _register(part: list, *, agent, rules: list, memo, skip: Callable[[int, str], None], early=None) -> int:
+    """Register the rows of ``part`` each at its own time, then run the surge rules at the last row
+    of each minute on the series as it stood then (``memo.ahead``: what the later rows added).
+    Return how many were registered; raise :class:`_Cut` as soon as ``early()`` names a time."""
+    from kuaixiang.alerts.baseline import baselines_evaluate
+    from kuaixiang.alerts.counting import hourly_contributions
+    from kuaixiang.complaints.services import complaint_register_bulk
+
+    results = complaint_register_bulk(actor=agent, items=[p[2] for p in part], at_receipt=True)
+    for (line, _, _), item in zip(part, results, strict=True):
+        if item.complaint is None:
+            skip(line, (item.error or {}).get("message", "无法登记"))
+    if early and (at := early()):
+        raise _Cut(at)
+    added = hourly_contributions([r.complaint for r in results if r.complaint is not None])
+    by_row = iter(added)
+    memo.written()
+    memo.ahead = Counter(key for keys in added for key in keys)
+    for i, ((_, at, _), item) in enumerate(zip(part, results, strict=True)):
+        if item.complaint is not None:
+            memo.ahead.subtract(next(by_row))
+        # The minute job of a live system: surge rules see the stream as it arrives.
+        if i + 1 == len(part) or part[i + 1][1].replace(second=0, microsecond=0) != at.replace(second=0, microsecond=0):
+            baselines_evaluate(now=at, rules=rules, memo=memo)
+            if early and (cut := early()):
+                raise _Cut(cut)
+    memo.ahead = Counter()
+    return len(added)

@@ -160,11 +160,18 @@ class BulkItemResult:
     error: dict | None = None
 
 
-def complaint_register_bulk(*, actor, items: list[ComplaintInput | InvalidInput]) -> list[BulkItemResult]:
+def complaint_register_bulk(
+    *, actor, items: list[ComplaintInput | InvalidInput], at_receipt: bool = False
+) -> list[BulkItemResult]:
     """Register many complaints in one transaction; invalid items are reported, not written.
 
     Items already known by (channel, external_id) — in the database or earlier in the same
     batch — return the existing complaint with status 200.
+
+    With ``at_receipt`` (a replay of a recorded stream) each complaint is registered at its own
+    ``received_at`` — its ``created_at``, its timeline event and what the receivers of
+    ``complaints_registered`` count — as if the items had arrived one by one in that order; the
+    signal's ``now`` is the latest of them. Items must carry ``received_at``, in order.
     """
     staff = staff_of(actor)
     results: dict[int, BulkItemResult] = {}
@@ -204,9 +211,17 @@ def complaint_register_bulk(*, actor, items: list[ComplaintInput | InvalidInput]
 
     if fresh:
         now = clock.now()
+        times = [item.received_at if at_receipt else now for _, item in fresh]
+        if at_receipt:
+            if any(t is None for t in times) or times != sorted(times):
+                raise InvalidInput("unordered_receipts", "按接收时间登记时，每条投诉都须有接收时间且按时间先后排列")
+            now = times[-1]
         # Built before the transaction: from BEGIN IMMEDIATE (SQLite) or the number allocation
         # (the day's counter row, PostgreSQL) concurrent writers queue until this one commits.
-        made = [_new_complaint(item, staff=staff, actor=actor, number="", now=now) for _, item in fresh]
+        made = [
+            _new_complaint(item, staff=staff, actor=actor, number="", now=at)
+            for (_, item), at in zip(fresh, times, strict=True)
+        ]
         assessed = triage_assess(made, now=now)
         stages = stages_plan_registration(made, now=now)
         try:
@@ -220,7 +235,7 @@ def complaint_register_bulk(*, actor, items: list[ComplaintInput | InvalidInput]
                     for c in made:
                         c.pk = by_number[c.number]
                 links_apply(made, assessed)
-                ComplaintEvent.objects.bulk_create([_register_event(c, actor, now) for c in made])
+                ComplaintEvent.objects.bulk_create([_register_event(c, actor, c.created_at) for c in made])
                 stages_save(stages)
                 complaints_registered.send(sender=Complaint, complaints=made, actor=actor, now=now)
         except IntegrityError:

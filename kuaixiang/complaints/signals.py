@@ -6,7 +6,9 @@ Receivers must be cheap (they run on every intake) and must not change the compl
 
 - ``complaints_registered(complaints: list[Complaint], actor, now)``: new complaints, one call per
   ``complaint_register`` (a list of one) or ``complaint_register_bulk`` batch; repeats that
-  returned an existing complaint are not sent.
+  returned an existing complaint are not sent. Each complaint's own registration instant is its
+  ``created_at`` (``now`` for live intake; in a replay's batch, registered ``at_receipt``, the
+  instants differ, in order, and ``now`` is the latest): receivers that count by time use it.
 - ``complaint_transitioned(complaint, action: str, before: str, actor, now)``: one accepted
   lifecycle action.
 """

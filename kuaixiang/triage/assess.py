@@ -16,7 +16,9 @@ Definitions (docs/triage.md):
 * **repeat** (重复投诉): a complaint from the same phone registered earlier and received at
   most ``KX_REPEAT_WINDOW_DAYS`` before this one, about the same subject: categories related at
   ``KX_REPEAT_CATEGORY_LEVEL`` (one's ancestor at that level is, or is an ancestor of, the
-  other's) or near-duplicate descriptions. ``repeat_of`` is the most recent such complaint.
+  other's) or near-duplicate descriptions. ``repeat_of`` is the most recent such complaint
+  among the phone's last :data:`REPEAT_SCAN` registrations (stored ones received before the
+  window are not among them), so a phone with thousands of complaints costs no more.
 * **near-duplicate** (疑似重复): an open complaint (not closed, merged or refused) whose
   description fingerprint is within :data:`neardup.MAX_DISTANCE` bits; ``duplicate_of`` is
   the nearest (then the oldest).
@@ -24,10 +26,13 @@ Definitions (docs/triage.md):
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from operator import attrgetter
 
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
@@ -38,6 +43,7 @@ from kuaixiang.triage.models import Category, GradingRule
 
 BAND_FIELDS = tuple(f"simhash_b{i}" for i in range(neardup.BANDS))
 MAX_CANDIDATES = 500  # band hits read per lookup (a bucket of identical boilerplate texts is capped)
+REPEAT_SCAN = 200  # earlier registrations of one phone compared with a new complaint, most recent first
 
 _lock = threading.Lock()
 _cache: dict[str, object] = {"stamp": None, "rules": []}
@@ -138,6 +144,31 @@ class _Prior:
 
 
 @dataclass
+class _PhoneHistory:
+    """One phone's earlier complaints: stored ones (by received time), then this batch's (in batch
+    order, received times in any order); their received times are also kept sorted, for counting."""
+
+    priors: list[_Prior] = field(default_factory=list)
+    stored: int = 0  # priors[:stored] were read from the database
+    times: list[datetime] = field(default_factory=list)
+
+    def add(self, prior: _Prior) -> None:
+        self.priors.append(prior)
+        bisect.insort(self.times, prior.received_at)
+
+    def count_since(self, since: datetime) -> int:
+        """Earlier complaints received at or after ``since``."""
+        return len(self.times) - bisect.bisect_left(self.times, since)
+
+    def latest(self, since: datetime) -> Iterator[_Prior]:
+        """The priors to compare, most recent registration first: of the last :data:`REPEAT_SCAN`
+        registrations (stored ones received before ``since`` left out), those received since."""
+        first = bisect.bisect_left(self.priors, since, hi=self.stored, key=attrgetter("received_at"))
+        start = max(first, len(self.priors) - REPEAT_SCAN)
+        return (prior for prior in reversed(self.priors[start:]) if prior.received_at >= since)
+
+
+@dataclass
 class Assessed:
     """What the caller must do after inserting: links to same-batch complaints (by index)."""
 
@@ -195,16 +226,18 @@ def triage_assess(complaints: list[Complaint], *, now) -> Assessed:
     # Recent complaints by the same phones (repeat detection and phone history counts).
     phones = {c.complainant_phone for c in complaints if c.complainant_phone}
     phone_window = max([repeat_days, *need.phone_days])
-    by_phone: dict[str, list[_Prior]] = defaultdict(list)
+    by_phone: dict[str, _PhoneHistory] = defaultdict(_PhoneHistory)
     if phones:
         earliest = min(c.received_at for c in complaints) - timedelta(days=phone_window)
         rows = (
             Complaint.objects.filter(complainant_phone__in=phones, received_at__gte=earliest)
-            .order_by("received_at", "id")
+            .order_by("-received_at", "-id")
             .values_list("pk", "number", "complainant_phone", "received_at", "category__path", "simhash")[:5000]
         )
-        for pk, number, phone, received_at, path, fp in rows:
-            by_phone[phone].append(_Prior(pk, number, phone, received_at, subject_key(path, level), fp))
+        for pk, number, phone, received_at, path, fp in list(rows)[::-1]:  # the newest 5,000, oldest first
+            by_phone[phone].add(_Prior(pk, number, phone, received_at, subject_key(path, level), fp))
+        for history in by_phone.values():
+            history.stored = len(history.priors)
 
     # Open complaints sharing a band with any of the new fingerprints (near-duplicates).
     open_index = neardup.SimHashIndex()
@@ -228,14 +261,11 @@ def triage_assess(complaints: list[Complaint], *, now) -> Assessed:
         key = subject_key(path, level)
         phone = complaint.complainant_phone
         received = complaint.received_at
-        priors = by_phone.get(phone, []) if phone else []
+        history = by_phone.get(phone) if phone else None
 
         # Repeat: the most recent earlier complaint by this phone about the same subject.
         repeat: _Prior | None = None
-        repeat_since = received - timedelta(days=repeat_days)
-        for prior in reversed(priors):
-            if prior.received_at < repeat_since:  # registered earlier; its received time may be later
-                continue
+        for prior in history.latest(received - timedelta(days=repeat_days)) if history else ():
             near = (
                 complaint.simhash is not None
                 and prior.simhash is not None
@@ -245,7 +275,7 @@ def triage_assess(complaints: list[Complaint], *, now) -> Assessed:
                 repeat = prior
                 break
         phone_counts = {
-            days: 1 + sum(1 for p in priors if p.received_at >= received - timedelta(days=days))
+            days: 1 + (history.count_since(received - timedelta(days=days)) if history else 0)
             for days in need.phone_days
         }
 
@@ -303,12 +333,12 @@ def triage_assess(complaints: list[Complaint], *, now) -> Assessed:
         complaint.validity_reason = verdict.validity_reason
         complaint.flags = verdict.flags
         grading_record["rules"] = verdict.matched
-        grading_record["graded_at"] = now.isoformat()
+        grading_record["graded_at"] = (complaint.created_at or now).isoformat()
         complaint.grading = grading_record
 
         # Later items of the batch see this one: as a prior of its phone, in counts, as an open text.
         if phone:
-            by_phone[phone].append(_Prior(None, "", phone, received, key, complaint.simhash, batch_index=index))
+            by_phone[phone].add(_Prior(None, "", phone, received, key, complaint.simhash, batch_index=index))
         if complaint.subject:
             for counts in subject_counts.values():
                 counts[_subject_key(complaint)] = counts.get(_subject_key(complaint), 0) + 1
