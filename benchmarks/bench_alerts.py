@@ -225,27 +225,34 @@ REPLAY_CATEGORIES = (
 REPLAY_CHANNELS = ("phone", "weibo", "web", "app", "hotline_12315")
 
 
+REPLAY_TOPICS = {"手机": "net", "宽带": "net", "资费": "bill", "服务": "svc"}
+
+
 def replay_csv(path: Path, kind: str, rows: int, seed: int = 7) -> None:
-    """Write a replay CSV: ``sparse`` (a complaint every 1–4 minutes) or ``dense`` (every 1–4 s)."""
+    """Write a replay CSV: ``sparse`` (a complaint every 1–4 minutes), ``dense`` (every 1–4 s) or
+    ``cluster`` (sparse, every text the same template with its number: one near-duplicate cluster,
+    the worst case for clusters and warnings). Texts come from ``benchmarks.texts`` (our templates,
+    a quarter real complaints when the shared data file is present)."""
     import random
     from datetime import datetime, timedelta
 
+    from benchmarks.texts import TextGenerator
+
     rnd = random.Random(seed)
+    texts = TextGenerator(seed)
     at = datetime(2026, 3, 2, 8, 0)  # noqa: DTZ001 - replay times without an offset are Asia/Shanghai
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["received_at", "channel", "category", "text"])
         for i in range(rows):
-            step = timedelta(minutes=rnd.randint(1, 3), seconds=rnd.randint(0, 59)) if kind == "sparse" else None
+            step = timedelta(minutes=rnd.randint(1, 3), seconds=rnd.randint(0, 59)) if kind != "dense" else None
             at += step or timedelta(seconds=rnd.randint(1, 4))
-            writer.writerow(
-                [
-                    at.isoformat(timespec="seconds"),
-                    rnd.choice(REPLAY_CHANNELS),
-                    rnd.choice(REPLAY_CATEGORIES),
-                    f"用户反映第{i}号问题：信号差，网速慢，要求处理",
-                ]
-            )
+            category = rnd.choice(REPLAY_CATEGORIES)
+            if kind == "cluster":
+                text = f"用户反映第{i}号问题：信号差，网速慢，要求处理"
+            else:
+                text = texts.description(REPLAY_TOPICS[category.split("/")[0]], i)
+            writer.writerow([at.isoformat(timespec="seconds"), rnd.choice(REPLAY_CHANNELS), category, text])
 
 
 def replay_child(args) -> None:

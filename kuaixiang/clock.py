@@ -35,3 +35,15 @@ def frozen(at: datetime):
         yield
     finally:
         _override = previous
+
+
+@contextmanager
+def driven(source: Callable[[], datetime]):
+    """Make ``now()`` return ``source()`` inside the block: a replay moving its own time."""
+    global _override
+    previous = _override
+    _override = source
+    try:
+        yield
+    finally:
+        _override = previous

@@ -90,12 +90,13 @@ class _Series:
                 stored = {(k, at): n for k, at, n in rows.values_list("scope_key", "hour", "count")}
                 if self.memo:
                     self.memo.stored[(sandbox, self.hour)] = stored
-            ahead = self.memo.ahead if self.memo else {}
-            self._recent[sandbox] = {
-                (k, at): left
-                for (k, at), n in stored.items()
-                if at <= self.hour and (left := n - ahead.get((sandbox, k, at), 0)) > 0
-            }
+            recent = {(k, at): n for (k, at), n in stored.items() if at <= self.hour}
+            for (flag, k, at), n in (self.memo.ahead if self.memo else {}).items():
+                if n and flag == sandbox and (k, at) in recent:
+                    recent[(k, at)] -= n
+                    if recent[(k, at)] <= 0:
+                        del recent[(k, at)]
+            self._recent[sandbox] = recent
         return self._recent[sandbox]
 
     def first(self, sandbox: bool) -> datetime | None:
@@ -124,6 +125,8 @@ class PastSeries:
         self.first: dict[bool, datetime] = {}  # the series' first hour, once there is one
         self.stored: dict[tuple[bool, datetime], dict[tuple[str, datetime], int]] = {}
         self.ahead: dict[tuple[bool, str, datetime], int] = {}
+        self.states: dict[int, dict[str, DetectorState]] = {}  # the CUSUM rules' states, as stored
+        self.scopes: dict[tuple[int, frozenset], dict] = {}  # _scope_keys by rule and active keys
 
     def written(self) -> None:
         self.stored = {}
@@ -173,11 +176,21 @@ def _evaluate_rule(
     weeks = int(rule.params.get("weeks", 4))
     current = shared.recent(rule.sandbox)
     recent = {k for k, _ in current}
-    states = {}
+    states: dict[str, DetectorState] = {}
     if rule.condition == Condition.POISSON:
-        states = {s.scope_key: s for s in DetectorState.objects.filter(rule=rule)}
+        if memo is None or rule.pk not in memo.states:
+            states = {s.scope_key: s for s in DetectorState.objects.filter(rule=rule)}
+            if memo is not None:
+                memo.states[rule.pk] = states
+        else:
+            states = memo.states[rule.pk]
         recent |= {k for k, s in states.items() if s.value > 0}
-    keys = _scope_keys(rule, recent)
+    if memo is None:
+        keys = _scope_keys(rule, recent)
+    else:  # the scopes with recent complaints rarely change from one minute to the next
+        found = memo.scopes.get((rule.pk, frozenset(recent)))
+        keys = found if found is not None else _scope_keys(rule, recent)
+        memo.scopes[(rule.pk, frozenset(recent))] = keys
     if rule.condition in (Condition.SAME_HOUR_RATIO, Condition.HOUR_CHANGE):
         # Stateless: no scope can reach min_count in the last 60 minutes -> nothing to observe.
         keys = {
@@ -227,7 +240,7 @@ def _evaluate_rule(
         elif rule.condition == Condition.POISSON:
             if expected is None:
                 continue
-            alarm, figure = _cusum(rule, key, states.get(key), counts, history.get(key, 0), hour, now, expected)
+            alarm, figure = _cusum(rule, key, states, counts, history.get(key, 0), hour, now, expected)
         level = rule.level_for(figure) if alarm and last60 >= rule.min_count else 0
         if rule.condition == Condition.POISSON and alarm and last60 >= rule.min_count:
             level = max(level, min(int(x["level"]) for x in rule.levels))
@@ -249,15 +262,18 @@ def _evaluate_rule(
                 touched.append(result)
 
 
-def _cusum(rule, key, state, counts, history_sum, hour, now, expected) -> tuple[bool, float]:
+def _cusum(rule, key, states, counts, history_sum, hour, now, expected) -> tuple[bool, float]:
     """Feed the complaints since the last evaluation to the scope's CUSUM; return (alarm, ratio).
-    ``history_sum``: the scope's complaints 2 … 168·weeks − 1 hours back (the mean rate's sum)."""
+    ``history_sum``: the scope's complaints 2 … 168·weeks − 1 hours back (the mean rate's sum).
+    ``states``: the rule's detector states by scope key, kept up to date with the stored ones."""
     weeks = int(rule.params.get("weeks", 4))
     ratio = float(rule.params.get("ratio", 3))
     cur = counts.get(hour, 0)
+    state = states.get(key)
     if state is None:
         state = DetectorState(rule=rule, scope_key=key, value=0, seen_hour=hour, seen_count=cur, updated_at=now)
         state.save()
+        states[key] = state
         return False, 0.0
     if state.seen_hour == hour:
         delta = cur - state.seen_count
@@ -274,6 +290,7 @@ def _cusum(rule, key, state, counts, history_sum, hour, now, expected) -> tuple[
     cusum = detectors.PoissonCusum(ratio=ratio, threshold=threshold, value=state.value)
     alarm = cusum.step(max(delta, 0), max(expected, floor) * elapsed)
     DetectorState.objects.filter(pk=state.pk).update(value=cusum.value, seen_hour=hour, seen_count=cur, updated_at=now)
+    state.value, state.seen_hour, state.seen_count, state.updated_at = cusum.value, hour, cur, now
     last60 = detectors.rolling_hour(cur, counts.get(hour - HOUR, 0), (now - hour) // timedelta(minutes=1))
     return alarm, last60 / max(expected, floor)
 

@@ -18,6 +18,7 @@ with a bad time, an unknown channel or other invalid input are skipped and liste
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from kuaixiang import clock
 from kuaixiang.alerts import sandbox
@@ -190,10 +192,11 @@ def replay_rows(
     surge_rules = baseline_rules(sandbox=True)
     memo = PastSeries()
     categories = CategoryMap()
-    raised: list[WarningRow] = []  # by the stretch in flight; reported once it commits
-    end: datetime | None = None  # the last row's time of the stretch in flight
+    raised: list[WarningRow] = []  # by the rows in flight
+    instant: list[datetime | None] = [None]  # the replay's clock while it registers: the last row
     pending: list = []  # rows read, not yet committed: (line, time, input)
     size = stretch
+    since_cut = gap = 0  # rows registered since the last cut, and between the last two
 
     def collect(sender, warning, previous_level, now, **kwargs):
         if warning.sandbox:
@@ -206,48 +209,62 @@ def replay_rows(
             on_skip(line, message)
 
     def early() -> datetime | None:
-        """When a warning of the stretch in flight came before its last row."""
-        times = [w.raised_at for w in raised if w.raised_at < end]
+        """When a warning of the rows in flight came before the last of them."""
+        times = [w.raised_at for w in raised if w.raised_at < instant[0]]
         return min(times) if times else None
 
-    def commit(part: list, *, cut: bool) -> None:
-        """Register ``part`` and evaluate its minutes in one transaction; with ``cut``, undo it and
+    def register(part: list, *, cut: bool, following: tuple | None) -> None:
+        """Register ``part`` and evaluate its minutes (the last row's minute only when the
+        ``following`` row does not continue it) under a savepoint; with ``cut``, undo it all and
         raise :class:`_Cut` as soon as a warning comes before its last row."""
-        nonlocal end
         raised.clear()
-        end = part[-1][1]
-        with clock.frozen(end), transaction.atomic():
-            registered = _register(
-                part, agent=agent, rules=surge_rules, memo=memo, skip=skip, early=early if cut else None
+        instant[0] = part[-1][1]
+        minute_open = following is not None and _minute(following[1]) == _minute(instant[0])
+        with transaction.atomic():
+            registered, failed = _register(
+                part, agent=agent, rules=surge_rules, memo=memo, minute_open=minute_open, early=early if cut else None
             )
         result.registered += registered
+        for line, message in failed:
+            skip(line, message)
         for row in raised:
             result.warnings.append(row)
             if on_warning:
                 on_warning(row)
 
     def flush(*, final: bool) -> None:
-        """Commit the pending rows in stretches; a stretch cut short by a warning is redone up to
-        it, which then comes last: what follows the warning (an incident it opens, grouped notices)
-        sees it as a live system would. Stretches shrink after a cut and grow back after a clean one
-        (a surge raises warning after warning)."""
-        nonlocal memo, size
-        while pending and (final or len(pending) >= size):
-            attempt = pending[:size]
-            try:
-                commit(attempt, cut=True)
-                done, size = len(attempt), min(size * 2, stretch)
-            except _Cut as cut:
-                memo = PastSeries()  # it may remember the undone rows
-                part = [p for p in attempt if p[1] <= cut.at]
-                commit(part, cut=False)
-                done, size = len(part), max(size // 4, 1)
-            del pending[:done]
+        """Register the pending rows a stretch at a time. A stretch in which a warning comes before
+        the last row is undone and redone up to that warning, so everything after it (grouped
+        notices, the next rows) sees it as a live system would; work the warning leaves for after
+        the commit (an incident it opens) makes the transaction commit there, at its time.
+        Stretches shrink after a cut and grow back after a clean one (a surge raises warning after
+        warning). Unless ``final``, the row after a stretch is known (it says whether the stretch's
+        last minute goes on)."""
+        nonlocal memo, size, since_cut, gap
+        while pending and (final or len(pending) > size):
+            with transaction.atomic():
+                while pending and (final or len(pending) > size):
+                    attempt = pending[:size]
+                    try:
+                        register(attempt, cut=True, following=pending[size] if len(pending) > size else None)
+                        done = len(attempt)
+                    except _Cut as cut:
+                        memo = PastSeries()  # it may remember the undone rows
+                        part = [p for p in attempt if p[1] <= cut.at]
+                        register(part, cut=False, following=pending[len(part)] if len(pending) > len(part) else None)
+                        done, gap, since_cut = len(part), since_cut + len(part), -len(part)
+                    del pending[:done]
+                    since_cut += done
+                    if gap:
+                        size = _stretch_size(max(gap, since_cut), stretch)
+                    if transaction.get_connection().run_on_commit:
+                        break
+            instant[0] = None
 
     started = time.perf_counter()
     warning_raised.connect(collect, dispatch_uid="alerts_replay_collect")
     # Rules, departments and categories are read once for the whole replay.
-    with batch.batch_job():
+    with batch.batch_job(), clock.driven(lambda: instant[0] or timezone.now()):
         try:
             first_at = None
             last_progress = started
@@ -268,7 +285,7 @@ def replay_rows(
                     if pause > 0:
                         time.sleep(min(pause, 60))
                 pending.append((line, at, data))
-                if speed or len(pending) >= size:
+                if speed or len(pending) > size:
                     flush(final=bool(speed))
                 if on_progress and time.perf_counter() - last_progress >= 1:
                     last_progress = time.perf_counter()
@@ -280,20 +297,33 @@ def replay_rows(
     return result
 
 
-def _register(part: list, *, agent, rules: list, memo, skip: Callable[[int, str], None], early=None) -> int:
+def _stretch_size(gap: int, longest: int) -> int:
+    """Rows to register at once when a warning comes every ``gap`` rows: a cut undoes half a
+    stretch on average and a stretch has a fixed cost of about three rows' work, so the cost per
+    row, 3/size + size/(2·gap), is least at size √(6·gap)."""
+    return max(4, min(longest, math.isqrt(6 * gap)))
+
+
+def _minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
+def _register(part: list, *, agent, rules: list, memo, minute_open: bool, early=None) -> tuple[int, list]:
     """Register the rows of ``part`` each at its own time, then run the surge rules at the last row
-    of each minute on the series as it stood then (``memo.ahead``: what the later rows added).
-    Return how many were registered; raise :class:`_Cut` as soon as ``early()`` names a time."""
+    of each minute (but the last minute when ``minute_open``) on the series as it stood then
+    (``memo.ahead``: what the later rows added). Return how many were registered and the (line,
+    message) of rows refused; raise :class:`_Cut` as soon as ``early()`` names a time."""
     from kuaixiang.alerts.baseline import baselines_evaluate
     from kuaixiang.alerts.counting import hourly_contributions
     from kuaixiang.complaints.services import complaint_register_bulk
 
     results = complaint_register_bulk(actor=agent, items=[p[2] for p in part], at_receipt=True)
-    for (line, _, _), item in zip(part, results, strict=True):
-        if item.complaint is None:
-            skip(line, (item.error or {}).get("message", "无法登记"))
-    if early and (at := early()):
-        raise _Cut(at)
+    failed = [
+        (line, (r.error or {}).get("message", "无法登记"))
+        for (line, _, _), r in zip(part, results, strict=True)
+        if r.complaint is None
+    ]
+    first = early() if early else None  # a count warning before the last row: cut there, after
     added = hourly_contributions([r.complaint for r in results if r.complaint is not None])
     by_row = iter(added)
     memo.written()
@@ -301,10 +331,14 @@ def _register(part: list, *, agent, rules: list, memo, skip: Callable[[int, str]
     for i, ((_, at, _), item) in enumerate(zip(part, results, strict=True)):
         if item.complaint is not None:
             memo.ahead.subtract(next(by_row))
+        last = i + 1 == len(part)
         # The minute job of a live system: surge rules see the stream as it arrives.
-        if i + 1 == len(part) or part[i + 1][1].replace(second=0, microsecond=0) != at.replace(second=0, microsecond=0):
+        if (last and not minute_open) or (not last and _minute(part[i + 1][1]) != _minute(at)):
+            if first and at >= first:
+                raise _Cut(first)  # the minutes evaluated before it raised nothing earlier
             baselines_evaluate(now=at, rules=rules, memo=memo)
-            if early and (cut := early()):
-                raise _Cut(cut)
+            first = early() if early else None
+    if first:
+        raise _Cut(first)
     memo.ahead = Counter()
-    return len(added)
+    return len(added), failed
