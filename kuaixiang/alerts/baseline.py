@@ -125,11 +125,18 @@ class PastSeries:
         self.first: dict[bool, datetime] = {}  # the series' first hour, once there is one
         self.stored: dict[tuple[bool, datetime], dict[tuple[str, datetime], int]] = {}
         self.ahead: dict[tuple[bool, str, datetime], int] = {}
-        self.states: dict[int, dict[str, DetectorState]] = {}  # the CUSUM rules' states, as stored
+        self.states: dict[int, dict[str, DetectorState]] = {}  # the CUSUM rules' states, current
+        self.changed: dict[int, DetectorState] = {}  # states changed since states_save
         self.scopes: dict[tuple[int, frozenset], dict] = {}  # _scope_keys by rule and active keys
 
     def written(self) -> None:
         self.stored = {}
+
+    def states_save(self) -> None:
+        """Write the detector states changed by the evaluations since the last call (one query)."""
+        if self.changed:
+            DetectorState.objects.bulk_update(self.changed.values(), ["value", "seen_hour", "seen_count", "updated_at"])
+            self.changed = {}
 
     def at(self, hour: datetime) -> dict[tuple[int, str], tuple[dict[datetime, int], int]]:
         if hour != self.hour:
@@ -240,7 +247,7 @@ def _evaluate_rule(
         elif rule.condition == Condition.POISSON:
             if expected is None:
                 continue
-            alarm, figure = _cusum(rule, key, states, counts, history.get(key, 0), hour, now, expected)
+            alarm, figure = _cusum(rule, key, states, counts, history.get(key, 0), hour, now, expected, memo)
         level = rule.level_for(figure) if alarm and last60 >= rule.min_count else 0
         if rule.condition == Condition.POISSON and alarm and last60 >= rule.min_count:
             level = max(level, min(int(x["level"]) for x in rule.levels))
@@ -262,10 +269,11 @@ def _evaluate_rule(
                 touched.append(result)
 
 
-def _cusum(rule, key, states, counts, history_sum, hour, now, expected) -> tuple[bool, float]:
+def _cusum(rule, key, states, counts, history_sum, hour, now, expected, memo=None) -> tuple[bool, float]:
     """Feed the complaints since the last evaluation to the scope's CUSUM; return (alarm, ratio).
     ``history_sum``: the scope's complaints 2 … 168·weeks − 1 hours back (the mean rate's sum).
-    ``states``: the rule's detector states by scope key, kept up to date with the stored ones."""
+    ``states``: the rule's detector states by scope key, kept up to date; with a memo the changes
+    are written by :meth:`PastSeries.states_save`."""
     weeks = int(rule.params.get("weeks", 4))
     ratio = float(rule.params.get("ratio", 3))
     cur = counts.get(hour, 0)
@@ -289,8 +297,13 @@ def _cusum(rule, key, states, counts, history_sum, hour, now, expected) -> tuple
     floor = float(rule.params.get("min_expected", detectors.MIN_RATE))
     cusum = detectors.PoissonCusum(ratio=ratio, threshold=threshold, value=state.value)
     alarm = cusum.step(max(delta, 0), max(expected, floor) * elapsed)
-    DetectorState.objects.filter(pk=state.pk).update(value=cusum.value, seen_hour=hour, seen_count=cur, updated_at=now)
     state.value, state.seen_hour, state.seen_count, state.updated_at = cusum.value, hour, cur, now
+    if memo is None:
+        DetectorState.objects.filter(pk=state.pk).update(
+            value=state.value, seen_hour=hour, seen_count=cur, updated_at=now
+        )
+    else:
+        memo.changed[state.pk] = state
     last60 = detectors.rolling_hour(cur, counts.get(hour - HOUR, 0), (now - hour) // timedelta(minutes=1))
     return alarm, last60 / max(expected, floor)
 

@@ -341,4 +341,5 @@ def _register(part: list, *, agent, rules: list, memo, minute_open: bool, early=
     if first:
         raise _Cut(first)
     memo.ahead = Counter()
+    memo.states_save()
     return len(added), failed
