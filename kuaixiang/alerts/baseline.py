@@ -14,6 +14,7 @@ evaluation and shared by the rules.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -86,16 +87,19 @@ class _Series:
         if sandbox not in self._recent:
             stored = self.memo.stored.get((sandbox, self.hour)) if self.memo else None
             if stored is None:
-                rows = HourlyCount.objects.filter(sandbox=sandbox, hour__gte=self.hour - HOUR)
+                rows = HourlyCount.objects.filter(sandbox=sandbox, hour__gte=self.hour - HOUR, hour__lte=self.hour)
                 stored = {(k, at): n for k, at, n in rows.values_list("scope_key", "hour", "count")}
                 if self.memo:
                     self.memo.stored[(sandbox, self.hour)] = stored
-            recent = {(k, at): n for (k, at), n in stored.items() if at <= self.hour}
-            for (flag, k, at), n in (self.memo.ahead if self.memo else {}).items():
-                if n and flag == sandbox and (k, at) in recent:
-                    recent[(k, at)] -= n
-                    if recent[(k, at)] <= 0:
-                        del recent[(k, at)]
+            recent = stored
+            ahead = self.memo.ahead.get(self.hour) if self.memo else None
+            if ahead:  # later rows count only in this hour or later ones
+                recent = dict(stored)
+                for (flag, k), n in ahead.items():
+                    if n and flag == sandbox and (k, self.hour) in recent:
+                        recent[(k, self.hour)] -= n
+                        if recent[(k, self.hour)] <= 0:
+                            del recent[(k, self.hour)]
             self._recent[sandbox] = recent
         return self._recent[sandbox]
 
@@ -114,7 +118,7 @@ class PastSeries:
     write to the hourly series goes to the hour being evaluated or later ones, so the past hours
     cannot change while the evaluated hour stays the same; a new hour starts afresh.
 
-    ``ahead`` — (sandbox, scope key, hour) -> count — is what complaints registered for instants
+    ``ahead`` — hour -> (sandbox, scope key) -> count — is what complaints registered for instants
     after the evaluated one added to the series (a replay registers a stretch of rows at their own
     instants, then evaluates each of their minutes): the evaluation subtracts it, so it sees the
     series as it stood at that instant."""
@@ -124,7 +128,7 @@ class PastSeries:
         self.rows: dict[tuple[int, str], tuple[dict[datetime, int], int]] = {}
         self.first: dict[bool, datetime] = {}  # the series' first hour, once there is one
         self.stored: dict[tuple[bool, datetime], dict[tuple[str, datetime], int]] = {}
-        self.ahead: dict[tuple[bool, str, datetime], int] = {}
+        self.ahead: dict[datetime, Counter] = {}
         self.states: dict[int, dict[str, DetectorState]] = {}  # the CUSUM rules' states, current
         self.changed: dict[int, DetectorState] = {}  # states changed since states_save
         self.scopes: dict[tuple[int, frozenset], dict] = {}  # _scope_keys by rule and active keys

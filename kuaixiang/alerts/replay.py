@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -327,10 +327,14 @@ def _register(part: list, *, agent, rules: list, memo, minute_open: bool, early=
     added = hourly_contributions([r.complaint for r in results if r.complaint is not None])
     by_row = iter(added)
     memo.written()
-    memo.ahead = Counter(key for keys in added for key in keys)
+    memo.ahead = defaultdict(Counter)
+    for keys in added:
+        for flag, key, hour in keys:
+            memo.ahead[hour][(flag, key)] += 1
     for i, ((_, at, _), item) in enumerate(zip(part, results, strict=True)):
         if item.complaint is not None:
-            memo.ahead.subtract(next(by_row))
+            for flag, key, hour in next(by_row):
+                memo.ahead[hour][(flag, key)] -= 1
         last = i + 1 == len(part)
         # The minute job of a live system: surge rules see the stream as it arrives.
         if (last and not minute_open) or (not last and _minute(part[i + 1][1]) != _minute(at)):
@@ -340,6 +344,6 @@ def _register(part: list, *, agent, rules: list, memo, minute_open: bool, early=
             first = early() if early else None
     if first:
         raise _Cut(first)
-    memo.ahead = Counter()
+    memo.ahead = {}
     memo.states_save()
     return len(added), failed

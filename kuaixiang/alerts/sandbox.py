@@ -64,9 +64,9 @@ def sandbox_agent():
 
 @transaction.atomic
 def sandbox_empty() -> int:
-    """Delete the sandbox's complaints, warnings, counters, clusters and series; return the number
-    of complaints deleted. Rules and staff stay."""
-    from kuaixiang.alerts.models import Cluster, HourlyCount, Warning, WarningCounter
+    """Delete the sandbox's complaints, warnings, counters, detector states, clusters and series;
+    return the number of complaints deleted. Rules and staff stay."""
+    from kuaixiang.alerts.models import Cluster, CounterMember, DetectorState, HourlyCount, Warning, WarningCounter
     from kuaixiang.complaints.models import Complaint
     from kuaixiang.notify.models import Notification
 
@@ -75,10 +75,12 @@ def sandbox_empty() -> int:
         return 0
     Warning.objects.filter(sandbox=True).delete()
     WarningCounter.objects.filter(rule__sandbox=True).delete()
+    CounterMember.objects.filter(rule__sandbox=True).delete()
+    DetectorState.objects.filter(rule__sandbox=True).delete()
     Cluster.objects.filter(sandbox=True).delete()
     HourlyCount.objects.filter(sandbox=True).delete()
     Notification.objects.filter(recipient__staff__department__path__startswith=root.path).delete()
-    complaints = Complaint.objects.filter(intake_department__path__startswith=root.path)
+    complaints = Complaint.objects.filter(intake_department__path__startswith=root.path).only("pk")
     count = complaints.count()
     complaints.delete()
     return count

@@ -211,11 +211,31 @@ def stages_plan_registration(complaints: list, *, now: datetime) -> list[Complai
     return planned
 
 
+STAGE_COLUMNS = (
+    "complaint_id", "stage", "policy_id", "target_id", "started_at", "due_at", "warn_at", "paused_at",
+    "paused_seconds", "completed_at", "breached", "escalation_level", "next_check_at", "calendar_error",
+)  # fmt: skip
+
+
 def stages_save(rows: list[ComplaintStage]) -> None:
-    """Insert planned stages whose complaints have been saved since planning."""
+    """Insert planned stages whose complaints have been saved since planning (their ids are not
+    read back). One ``executemany`` of :data:`STAGE_COLUMNS`: registration inserts five stages per
+    complaint, and preparing every value through the ORM's insert compiler was most of its cost."""
+    if not rows:
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    times = {"started_at", "due_at", "warn_at", "paused_at", "completed_at", "next_check_at"}
+    params = []
     for row in rows:
         row.complaint_id = row.complaint.pk
-    ComplaintStage.objects.bulk_create(rows)
+        params.append([adapt(getattr(row, c)) if c in times else getattr(row, c) for c in STAGE_COLUMNS])
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in STAGE_COLUMNS)
+    marks = ", ".join(["%s"] * len(STAGE_COLUMNS))
+    # Only quoted model identifiers are interpolated; every value goes as a parameter.
+    sql = f"INSERT INTO {quote(ComplaintStage._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 # ---------------------------------------------------------------- lifecycle
