@@ -38,11 +38,19 @@ def frozen(at: datetime):
 
 
 @contextmanager
-def driven(source: Callable[[], datetime]):
-    """Make ``now()`` return ``source()`` inside the block: a replay moving its own time."""
+def driven(source: Callable[[], datetime | None]):
+    """Make ``now()`` return ``source()`` inside the block — or, when that is None, what it returned
+    outside: a replay moving its own time while it registers."""
     global _override
     previous = _override
-    _override = source
+
+    def read() -> datetime:
+        at = source()
+        if at is not None:
+            return at
+        return previous() if previous else timezone.now()
+
+    _override = read
     try:
         yield
     finally:

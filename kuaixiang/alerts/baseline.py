@@ -127,6 +127,7 @@ class PastSeries:
         self.hour: datetime | None = None
         self.rows: dict[tuple[int, str], tuple[dict[datetime, int], int]] = {}
         self.first: dict[bool, datetime] = {}  # the series' first hour, once there is one
+        self.expected: dict[tuple[int, str], float | None] = {}  # this hour's, from past weeks only
         self.stored: dict[tuple[bool, datetime], dict[tuple[str, datetime], int]] = {}
         self.ahead: dict[datetime, Counter] = {}
         self.states: dict[int, dict[str, DetectorState]] = {}  # the CUSUM rules' states, current
@@ -144,7 +145,7 @@ class PastSeries:
 
     def at(self, hour: datetime) -> dict[tuple[int, str], tuple[dict[datetime, int], int]]:
         if hour != self.hour:
-            self.hour, self.rows, self.first = hour, {}, {}
+            self.hour, self.rows, self.first, self.expected = hour, {}, {}, {}
         return self.rows
 
 
@@ -234,7 +235,12 @@ def _evaluate_rule(
             at = hour + HOUR * offset
             return None if first is None or at < first else float(counts.get(at, 0))
 
-        expected = detectors.same_hour_baseline(count_at, 0, weeks=weeks, spread=1)
+        if memo is not None and (rule.pk, key) in memo.expected:
+            expected = memo.expected[(rule.pk, key)]
+        else:
+            expected = detectors.same_hour_baseline(count_at, 0, weeks=weeks, spread=1)
+            if memo is not None:
+                memo.expected[(rule.pk, key)] = expected
         cur, prev, prev2 = (counts.get(hour - HOUR * i, 0) for i in range(3))
         minute = (now - hour) // timedelta(minutes=1)
         last60 = detectors.rolling_hour(cur, prev, minute)

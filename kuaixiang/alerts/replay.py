@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
 from kuaixiang import clock
 from kuaixiang.alerts import sandbox
@@ -236,10 +235,10 @@ def replay_rows(
         """Register the pending rows a stretch at a time. A stretch in which a warning comes before
         the last row is undone and redone up to that warning, so everything after it (grouped
         notices, the next rows) sees it as a live system would; work the warning leaves for after
-        the commit (an incident it opens) makes the transaction commit there, at its time.
-        Stretches shrink after a cut and grow back after a clean one (a surge raises warning after
-        warning). Unless ``final``, the row after a stretch is known (it says whether the stretch's
-        last minute goes on)."""
+        the commit (an incident it opens) makes the transaction commit there, at its time. After
+        the first cut, stretches are sized to the rows between warnings (:func:`_stretch_size`).
+        Unless ``final``, the row after a stretch is known (it says whether the stretch's last
+        minute goes on)."""
         nonlocal memo, size, since_cut, gap
         while pending and (final or len(pending) > size):
             with transaction.atomic():
@@ -264,7 +263,7 @@ def replay_rows(
     started = time.perf_counter()
     warning_raised.connect(collect, dispatch_uid="alerts_replay_collect")
     # Rules, departments and categories are read once for the whole replay.
-    with batch.batch_job(), clock.driven(lambda: instant[0] or timezone.now()):
+    with batch.batch_job(), clock.driven(lambda: instant[0]):
         try:
             first_at = None
             last_progress = started
