@@ -296,6 +296,7 @@ def count_and_warn(
             total -= later[window.bucket]
             if i == 0 or (not window.rolling and spans[i - 1].start != window.start):
                 emitted = previous = level_of(total - 1)  # where the window stood before this complaint
+                linked = []  # a new window: the last one's complaints are not this warning's
             level = level_of(total)
             linked.append(complaint)
             last_of_window = i + 1 == len(items) or (not window.rolling and spans[i + 1].start != window.start)

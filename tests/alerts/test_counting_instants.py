@@ -108,3 +108,12 @@ def test_a_later_batch_continues_the_count_of_its_window(org, rule, raised):
     warning = Warning.objects.get()
     assert (warning.raised_at, warning.level, warning.count) == (times[0], 2, 6)
     assert raised == [(1, 0, times[0]), (2, 1, times[2])]
+
+
+def test_a_warning_links_only_the_complaints_of_its_own_window(org, rule):
+    times = [local(2, 23, 50), local(2, 23, 55), local(3, 0, 0), local(3, 0, 1), local(3, 0, 2)]
+    complaints = register_at(org, times)
+    (warning,) = Warning.objects.all()
+    assert warning.window_start == local(3, 0, 0)
+    linked = WarningComplaint.objects.filter(warning=warning).values_list("complaint_id", flat=True)
+    assert set(linked) == {c.pk for c in complaints[2:]}
