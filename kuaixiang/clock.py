@@ -28,13 +28,8 @@ def local_now() -> datetime:
 @contextmanager
 def frozen(at: datetime):
     """Make ``now()`` return ``at`` inside the block."""
-    global _override
-    previous = _override
-    _override = lambda: at  # noqa: E731
-    try:
+    with driven(lambda: at):
         yield
-    finally:
-        _override = previous
 
 
 @contextmanager

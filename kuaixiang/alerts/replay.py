@@ -246,14 +246,14 @@ def replay_rows(
                     attempt = pending[:size]
                     try:
                         register(attempt, cut=True, following=pending[size] if len(pending) > size else None)
-                        done = len(attempt)
+                        since_cut += len(attempt)
+                        del pending[: len(attempt)]
                     except _Cut as cut:
                         memo = PastSeries()  # it may remember the undone rows
                         part = [p for p in attempt if p[1] <= cut.at]
                         register(part, cut=False, following=pending[len(part)] if len(pending) > len(part) else None)
-                        done, gap, since_cut = len(part), since_cut + len(part), -len(part)
-                    del pending[:done]
-                    since_cut += done
+                        gap, since_cut = since_cut + len(part), 0
+                        del pending[: len(part)]
                     if gap:
                         size = _stretch_size(max(gap, since_cut), stretch)
                     if transaction.get_connection().run_on_commit:

@@ -214,26 +214,12 @@ def playbooks_load(specs: list[PlaybookSpec], source: str) -> SectionResult | No
             for k, v in spec.fields.items():
                 setattr(playbook, k, v)
             playbook.save()
-        changed = (
-            children_sync(
-                PlaybookRole,
-                {r.key: r for r in playbook.roles.all()},
-                spec.roles,
-                owner={"playbook": playbook},
-                key_field="key",
-            )
-            or changed
-        )
-        changed = (
-            children_sync(
-                PlaybookStep,
-                {s.key: s for s in playbook.steps.all()},
-                spec.steps,
-                owner={"playbook": playbook},
-                key_field="key",
-            )
-            or changed
-        )
+        for model, existing, items in (
+            (PlaybookRole, playbook.roles, spec.roles),
+            (PlaybookStep, playbook.steps, spec.steps),
+        ):
+            current = {child.key: child for child in existing.all()}
+            changed = children_sync(model, current, items, owner={"playbook": playbook}, key_field="key") or changed
         if changed:
             updated += 1
         else:

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from kuaixiang.batch import batch_job
 from kuaixiang.sla import selectors
@@ -223,7 +223,7 @@ def stages_save(rows: list[ComplaintStage]) -> None:
     five stages per complaint, and preparing every value through the ORM's insert compiler was
     most of its cost."""
     adapt = connection.ops.adapt_datetimefield_value
-    times = {"started_at", "due_at", "warn_at", "paused_at", "completed_at", "next_check_at"}
+    times = {f.column for f in ComplaintStage._meta.concrete_fields if isinstance(f, models.DateTimeField)}
     quote = connection.ops.quote_name
     columns = ", ".join(quote(c) for c in STAGE_COLUMNS)
     # Only quoted model identifiers are interpolated; every value goes as a parameter.
