@@ -242,6 +242,7 @@ def replay_rows(
         nonlocal memo, size, since_cut, gap
         while pending and (final or len(pending) > size):
             with transaction.atomic():
+                _commit_without_waiting()
                 while pending and (final or len(pending) > size):
                     attempt = pending[:size]
                     try:
@@ -294,6 +295,17 @@ def replay_rows(
             warning_raised.disconnect(dispatch_uid="alerts_replay_collect")
             result.seconds = time.perf_counter() - started
     return result
+
+
+def _commit_without_waiting() -> None:
+    """Let the current transaction commit without waiting for its WAL to reach the disk
+    (PostgreSQL's ``synchronous_commit = off``, for this transaction only). A crash can then lose
+    the last replayed stretches but never leaves them half written, and the sandbox is rebuilt by
+    the next replay; waiting for the disk cost a replay over a tenth of its time."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql" and connection.savepoint_ids == []:  # the outermost block only
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _stretch_size(gap: int, longest: int) -> int:

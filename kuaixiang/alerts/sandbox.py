@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from kuaixiang.cascade import cascade_delete
 from kuaixiang.org.models import Department, Staff
 from kuaixiang.org.roles import Role
 from kuaixiang.org.scope import SANDBOX_CODE
@@ -80,7 +81,5 @@ def sandbox_empty() -> int:
     Cluster.objects.filter(sandbox=True).delete()
     HourlyCount.objects.filter(sandbox=True).delete()
     Notification.objects.filter(recipient__staff__department__path__startswith=root.path).delete()
-    complaints = Complaint.objects.filter(intake_department__path__startswith=root.path).only("pk")
-    count = complaints.count()
-    complaints.delete()
-    return count
+    complaints = Complaint.objects.filter(intake_department__path__startswith=root.path)
+    return cascade_delete(complaints)
