@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from kuaixiang import clock
+from kuaixiang.bulk_insert import rows_insert
 from kuaixiang.complaints import actions as payloads
 from kuaixiang.complaints.intake import ComplaintInput, parse_regrade_input
 from kuaixiang.complaints.lifecycle import TERMINAL, TRANSITIONS, State, Transition, guard, next_state
@@ -229,13 +230,13 @@ def complaint_register_bulk(
                 numbers = allocate_numbers(len(made))
                 for complaint, number in zip(made, numbers, strict=True):
                     complaint.number = number
-                Complaint.objects.bulk_create(made)
-                if made and made[0].pk is None:  # backends without RETURNING ids
+                rows_insert(made, with_ids=True)
+                if made and made[0].pk is None:  # SQLite before 3.35: no RETURNING
                     by_number = dict(Complaint.objects.filter(number__in=numbers).values_list("number", "pk"))
                     for c in made:
                         c.pk = by_number[c.number]
                 links_apply(made, assessed)
-                ComplaintEvent.objects.bulk_create([_register_event(c, actor, c.created_at) for c in made])
+                rows_insert([_register_event(c, actor, c.created_at) for c in made])
                 stages_save(stages)
                 complaints_registered.send(sender=Complaint, complaints=made, actor=actor, now=now)
         except IntegrityError:

@@ -13,9 +13,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 
 from kuaixiang.batch import batch_job
+from kuaixiang.bulk_insert import rows_insert
 from kuaixiang.sla import selectors
 from kuaixiang.sla.calendars import DEFAULT_CALENDAR, calendar_get
 from kuaixiang.sla.models import (
@@ -211,32 +212,12 @@ def stages_plan_registration(complaints: list, *, now: datetime) -> list[Complai
     return planned
 
 
-STAGE_COLUMNS = (
-    "complaint_id", "stage", "policy_id", "target_id", "started_at", "due_at", "warn_at", "paused_at",
-    "paused_seconds", "completed_at", "breached", "escalation_level", "next_check_at", "calendar_error",
-)  # fmt: skip
-
-
 def stages_save(rows: list[ComplaintStage]) -> None:
     """Insert planned stages whose complaints have been saved since planning (their ids are not
-    read back). Multi-row INSERTs of :data:`STAGE_COLUMNS`, 500 rows each: registration inserts
-    five stages per complaint, and preparing every value through the ORM's insert compiler was
-    most of its cost."""
-    adapt = connection.ops.adapt_datetimefield_value
-    times = {f.column for f in ComplaintStage._meta.concrete_fields if isinstance(f, models.DateTimeField)}
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in STAGE_COLUMNS)
-    # Only quoted model identifiers are interpolated; every value goes as a parameter.
-    head = f"INSERT INTO {quote(ComplaintStage._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-    one = "(" + ", ".join(["%s"] * len(STAGE_COLUMNS)) + ")"
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
-        params: list = []
-        for row in chunk:
-            row.complaint_id = row.complaint.pk
-            params.extend(adapt(getattr(row, c)) if c in times else getattr(row, c) for c in STAGE_COLUMNS)
-        with connection.cursor() as cursor:
-            cursor.execute(head + ", ".join([one] * len(chunk)), params)
+    read back): registration inserts five stages per complaint (:func:`rows_insert`)."""
+    for row in rows:
+        row.complaint_id = row.complaint.pk
+    rows_insert(rows)
 
 
 # ---------------------------------------------------------------- lifecycle
