@@ -3,10 +3,11 @@
 Registration writes a complaint, its timeline event and five SLA stages per item, hundreds at a
 time in a replay. ``bulk_create`` prepares each value through the ORM's insert compiler and, on
 PostgreSQL, sends it inside one array per column that psycopg escapes element by element in
-Python; that was most of a replay's time on PostgreSQL. Here each value is prepared once
-(``get_db_prep_save``) and rows go by ``COPY … FROM STDIN`` on PostgreSQL (psycopg formats the
-rows in C) or by multi-row ``INSERT`` elsewhere. Model ``save()`` hooks and signals do not run,
-as with ``bulk_create``; every concrete column is written, so Python defaults apply and
+Python; that was most of a replay's time on PostgreSQL. Here each value is prepared once (taken
+as it is for strings, numbers and booleans, which must hold their field's Python type;
+``get_db_prep_save`` for the rest) and rows go by ``COPY … FROM STDIN`` on PostgreSQL (psycopg
+formats the rows in C) or by multi-row ``INSERT`` elsewhere. Model ``save()`` hooks and signals do
+not run, as with ``bulk_create``; every concrete column is written, so Python defaults apply and
 ``db_default`` does not.
 """
 
@@ -38,7 +39,8 @@ def rows_insert(objs: list[models.Model], *, with_ids: bool = False) -> None:
             for obj, (pk,) in zip(objs, sorted(cursor.fetchall()), strict=True):
                 obj.pk = pk
         fields.insert(0, meta.pk)
-    rows = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] for obj in objs]
+    prepare = [(f.attname, _preparer(f, connection)) for f in fields]
+    rows = [[p(getattr(obj, a)) if p else getattr(obj, a) for a, p in prepare] for obj in objs]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
@@ -59,6 +61,19 @@ def rows_insert(objs: list[models.Model], *, with_ids: bool = False) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+# Fields whose values the drivers take as they are, when they hold their own Python type.
+_AS_IS = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
+
+
+def _preparer(field: models.Field, connection):
+    """How to prepare a value of ``field`` for the database: None when it goes as it is."""
+    if isinstance(field, models.DateTimeField):
+        return connection.ops.adapt_datetimefield_value
+    if isinstance(field, _AS_IS):
+        return None
+    return lambda value: field.get_db_prep_save(value, connection)
 
 
 def _params_limit(connection) -> int:

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from kuaixiang import clock
 from kuaixiang.bulk_insert import rows_insert
-from kuaixiang.complaints.models import Complaint, ComplaintEvent
+from kuaixiang.complaints.lifecycle import State
+from kuaixiang.complaints.models import Complaint, ComplaintEvent, Intent
 from kuaixiang.sla.models import ComplaintStage
 from tests.personas import register
 from tests.sla.policies import make_policy
@@ -43,6 +44,7 @@ def test_with_ids_gives_each_object_its_row(org):
     copies = []
     for i in range(250):  # more than one statement's worth of rows on SQLite
         copy = Complaint(**{**_columns(source), "number": f"COPY{i:05d}", "description": f"第{i}条", "flags": ["媒体"]})
+        copy.intent, copy.status = Intent.SUGGESTION, State.DISPATCHED  # enum members: stored by value
         copies.append(copy)
 
     rows_insert(copies, with_ids=True)
@@ -53,7 +55,9 @@ def test_with_ids_gives_each_object_its_row(org):
     for made in copies:
         stored = by_pk[made.pk]
         assert model_to_dict(stored) == model_to_dict(made)
-        assert stored.intent == source.intent and stored.flags == ["媒体"] and stored.grading == source.grading
+        assert stored.flags == ["媒体"] and stored.grading == source.grading
+    raw = set(Complaint.objects.filter(number__startswith="COPY").values_list("intent", "status"))
+    assert raw == {("suggestion", "dispatched")}
     # the next ordinary insert does not collide with the ids handed out
     assert register(org.agent).pk > max(by_pk)
 
