@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 
-def cascade_delete(queryset: models.QuerySet) -> int:
+def cascade_delete(queryset: models.QuerySet, *, _path: tuple = ()) -> int:
     """Delete ``queryset``'s rows and their dependants; return how many rows of its own model went.
 
     Raise ``ProtectedError``/``RestrictedError`` (nothing deleted, inside the caller's transaction)
@@ -31,7 +31,9 @@ def cascade_delete(queryset: models.QuerySet) -> int:
         if relation.related_model is model:
             related = related.exclude(pk__in=queryset)  # rows of the set itself go with it
         if on_delete is models.CASCADE:
-            cascade_delete(related)
+            if relation.related_model in (model, *_path):  # the recursion would not end
+                raise NotImplementedError(f"cascade_delete: CASCADE cycle through {relation.related_model.__name__}")
+            cascade_delete(related, _path=(*_path, model))
         elif on_delete is models.SET_NULL:
             related.update(**{field: None})
         elif on_delete in (models.PROTECT, models.RESTRICT):
