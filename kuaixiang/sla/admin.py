@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from kuaixiang.sla.models import Calendar, CalendarDay, ComplaintStage, EscalationStep, SlaPolicy, SlaTarget
+from kuaixiang.sla.models import (
+    Calendar,
+    CalendarDay,
+    ComplaintStage,
+    DigestItem,
+    EscalationStep,
+    SlaPolicy,
+    SlaTarget,
+)
 
 
 class CalendarDayInline(admin.TabularInline):
@@ -74,6 +82,22 @@ class ComplaintStageAdmin(admin.ModelAdmin):
     list_select_related = ("complaint",)
     raw_id_fields = ("complaint",)
     readonly_fields = [f.name for f in ComplaintStage._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(DigestItem)
+class DigestItemAdmin(admin.ModelAdmin):
+    """Read-only: which escalations wait for (or went out in) whose digest message."""
+
+    list_display = ("recipient", "complaint", "label", "level", "created_at", "sent_at")
+    list_filter = ("level", ("sent_at", admin.EmptyFieldListFilter))
+    search_fields = ("recipient__username", "complaint__number")
+    list_select_related = ("recipient", "complaint")
+    raw_id_fields = ("recipient", "complaint", "stage")
+    readonly_fields = [f.name for f in DigestItem._meta.fields]
+    date_hierarchy = "created_at"
 
     def has_add_permission(self, request) -> bool:
         return False
