@@ -20,7 +20,7 @@ from kuaixiang.notify.services import notifications_queue
 from kuaixiang.org.models import Department, Staff
 from kuaixiang.org.roles import Role
 from kuaixiang.org.scope import scope_for, staff_record
-from kuaixiang.sla.services import stages_on_transition, stages_plan_registration, stages_save
+from kuaixiang.sla.services import stages_on_regrade, stages_on_transition, stages_plan_registration, stages_save
 from kuaixiang.triage.assess import classifier_note, links_apply, triage_assess
 from kuaixiang.triage.models import Category
 
@@ -490,7 +490,11 @@ def complaint_regrade(*, complaint_id: int, actor, data: dict) -> Complaint:
             "override": {"by": actor.get_username(), "at": now.isoformat(), "fields": sorted(after)},
         }
         complaint.updated_at = now
-        complaint.save(update_fields=[*after, "grading", "updated_at"])
+        replanned = stages_on_regrade(complaint=complaint)  # another policy may match now
+        complaint.save(update_fields=[*after, "grading", "updated_at", "due_at"])
+        payload = {"before": before, "after": after, "reason": grade.reason}
+        if replanned:
+            payload["replanned"] = replanned
         ComplaintEvent.objects.create(
             complaint=complaint,
             actor=actor,
@@ -498,7 +502,7 @@ def complaint_regrade(*, complaint_id: int, actor, data: dict) -> Complaint:
             action="regrade",
             from_status=complaint.status,
             to_status=complaint.status,
-            payload={"before": before, "after": after, "reason": grade.reason},
+            payload=payload,
         )
     return complaint
 

@@ -328,6 +328,46 @@ def stages_on_transition(*, complaint, action: str, before: str, now: datetime, 
     complaint.due_at = _earliest_due(rows)
 
 
+def stages_on_regrade(*, complaint) -> list[str]:
+    """Re-plan the running stages when a regrade makes another policy match (a complaint raised
+    to 重大 gets the major policy's shorter limits). Each running stage the new policy times takes
+    its target there: the deadline counted again from when the stage started, plus the time it has
+    been paused; escalation levels already fired stay fired, and one now overdue fires at the next
+    sweep. Stages the new policy does not time keep theirs. Refresh ``complaint.due_at`` (the
+    caller saves the complaint) and return the re-planned stages' names."""
+    rows = list(ComplaintStage.objects.filter(complaint_id=complaint.pk, completed_at__isnull=True).order_by("pk"))
+    if not rows:
+        return []
+    policies = selectors.policies_in_force(complaint.received_at)
+    categories, departments = _paths([complaint], policies)
+    policy = selectors.policy_match(policies, **_match_keys(complaint, categories, departments))
+    if policy is None or all(row.policy_id == policy.pk for row in rows):
+        return []
+    function = complaint.department.function if complaint.department_id else ""
+    kernels = Kernels()
+    changed: list[ComplaintStage] = []
+    for row in rows:
+        target = _target(policy, row.stage, function)
+        if target is None:
+            continue
+        kernel = kernels.for_target(target)
+        row.policy, row.target, row.calendar_error = policy, target, ""
+        try:
+            due = kernel.add(row.started_at, float(target.amount), target.unit, holiday_roll=target.holiday_roll)
+            row.warn_at = _extend(kernel, target, _warn_at(kernel, target, row.started_at, due), row.paused_seconds)
+            row.due_at = _extend(kernel, target, due, row.paused_seconds)
+        except CalendarYearUnknown as exc:
+            _calendar_failure(row, exc)
+        else:
+            _schedule_next(kernel, row, policy)
+        changed.append(row)
+    ComplaintStage.objects.bulk_update(
+        changed, ["policy", "target", "due_at", "warn_at", "next_check_at", "calendar_error"]
+    )
+    complaint.due_at = _earliest_due(rows)
+    return [row.stage for row in changed]
+
+
 def _stages_suspend(complaint, rows: list[ComplaintStage], reason: str, now: datetime) -> None:
     """Stop the clocks ``reason`` names: the policy's ``pause_reasons`` maps a reason (customer /
     test / appraisal / other) to the stages it stops ("*" all); a reason it does not list stops

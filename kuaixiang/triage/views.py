@@ -76,14 +76,20 @@ FIELD_LABELS = {
 
 
 def regrade_details(payload: dict) -> list[tuple[str, str]]:
-    """Timeline lines of a ``regrade`` event: one per changed field (before → after); the reason is
-    shown by the timeline's generic ``reason`` line."""
+    """Timeline lines of a ``regrade`` event: one per changed field (before → after), and the
+    stages whose deadlines it re-planned; the reason is shown by the timeline's generic line."""
+    from kuaixiang.sla.models import Stage
+
     before, after = payload.get("before") or {}, payload.get("after") or {}
-    return [
+    lines = [
         (FIELD_LABELS.get(f, f), f"{value_label(f, before.get(f))} → {value_label(f, after[f])}")
         for f in FIELD_LABELS
         if f in after
     ]
+    if payload.get("replanned"):
+        stages = "、".join(str(Stage(s).label) if s in Stage.values else s for s in payload["replanned"])
+        lines.append(("时限", f"按新的时限策略重算：{stages}"))
+    return lines
 
 
 @login_required
