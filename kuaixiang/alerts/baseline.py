@@ -200,9 +200,10 @@ def _evaluate_rule(
     if memo is None:
         keys = _scope_keys(rule, recent)
     else:  # the scopes with recent complaints rarely change from one minute to the next
-        found = memo.scopes.get((rule.pk, frozenset(recent)))
-        keys = found if found is not None else _scope_keys(rule, recent)
-        memo.scopes[(rule.pk, frozenset(recent))] = keys
+        cached = (rule.pk, frozenset(recent))
+        if cached not in memo.scopes:
+            memo.scopes[cached] = _scope_keys(rule, recent)
+        keys = memo.scopes[cached]
     if rule.condition in (Condition.SAME_HOUR_RATIO, Condition.HOUR_CHANGE):
         # Stateless: no scope can reach min_count in the last 60 minutes -> nothing to observe.
         keys = {

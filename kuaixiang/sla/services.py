@@ -132,16 +132,27 @@ def stage_begin(
     target = _target(policy, stage, department_function)
     if target is None:
         return None
-    row = ComplaintStage(complaint=complaint, stage=stage, policy=policy, target=target, started_at=start)
+    row = ComplaintStage(complaint=complaint, stage=stage, started_at=start)
+    _deadlines_plan(row, policy, target, kernels)
+    return row
+
+
+def _deadlines_plan(row: ComplaintStage, policy: SlaPolicy, target: SlaTarget, kernels: Kernels) -> None:
+    """Set the stage's ``target``, ``due_at`` and ``warn_at`` counted from its start, later by the
+    time it has been paused, and schedule its next escalation level."""
     kernel = kernels.for_target(target)
+    row.policy, row.target, row.calendar_error = policy, target, ""
     try:
-        row.due_at = kernel.add(start, float(target.amount), target.unit, holiday_roll=target.holiday_roll)
-        row.warn_at = _warn_at(kernel, target, start, row.due_at)
+        due = kernel.add(row.started_at, float(target.amount), target.unit, holiday_roll=target.holiday_roll)
+        warn = _warn_at(kernel, target, row.started_at, due)
+        if row.paused_seconds:  # a re-planned stage that has been paused
+            due = _extend(kernel, target, due, row.paused_seconds)
+            warn = _extend(kernel, target, warn, row.paused_seconds)
+        row.due_at, row.warn_at = due, warn
     except CalendarYearUnknown as exc:
         _calendar_failure(row, exc)
-        return row
+        return
     _schedule_next(kernel, row, policy)
-    return row
 
 
 def _earliest_due(rows) -> datetime | None:
@@ -230,6 +241,11 @@ def _policy_of(complaint, rows: list[ComplaintStage]) -> SlaPolicy | None:
         policy_id = ComplaintStage.objects.filter(complaint_id=complaint.pk).values_list("policy_id", flat=True).first()
     if policy_id is not None:
         return selectors.policy_with_rules(policy_id)
+    return _policy_matching(complaint)
+
+
+def _policy_matching(complaint) -> SlaPolicy | None:
+    """The policy version in force at receipt that matches the complaint's attributes now."""
     policies = selectors.policies_in_force(complaint.received_at)
     categories, departments = _paths([complaint], policies)
     return selectors.policy_match(policies, **_match_keys(complaint, categories, departments))
@@ -338,9 +354,7 @@ def stages_on_regrade(*, complaint) -> list[str]:
     rows = list(ComplaintStage.objects.filter(complaint_id=complaint.pk, completed_at__isnull=True).order_by("pk"))
     if not rows:
         return []
-    policies = selectors.policies_in_force(complaint.received_at)
-    categories, departments = _paths([complaint], policies)
-    policy = selectors.policy_match(policies, **_match_keys(complaint, categories, departments))
+    policy = _policy_matching(complaint)
     if policy is None or all(row.policy_id == policy.pk for row in rows):
         return []
     function = complaint.department.function if complaint.department_id else ""
@@ -348,19 +362,9 @@ def stages_on_regrade(*, complaint) -> list[str]:
     changed: list[ComplaintStage] = []
     for row in rows:
         target = _target(policy, row.stage, function)
-        if target is None:
-            continue
-        kernel = kernels.for_target(target)
-        row.policy, row.target, row.calendar_error = policy, target, ""
-        try:
-            due = kernel.add(row.started_at, float(target.amount), target.unit, holiday_roll=target.holiday_roll)
-            row.warn_at = _extend(kernel, target, _warn_at(kernel, target, row.started_at, due), row.paused_seconds)
-            row.due_at = _extend(kernel, target, due, row.paused_seconds)
-        except CalendarYearUnknown as exc:
-            _calendar_failure(row, exc)
-        else:
-            _schedule_next(kernel, row, policy)
-        changed.append(row)
+        if target is not None:
+            _deadlines_plan(row, policy, target, kernels)
+            changed.append(row)
     ComplaintStage.objects.bulk_update(
         changed, ["policy", "target", "due_at", "warn_at", "next_check_at", "calendar_error"]
     )
